@@ -1,0 +1,3 @@
+# One line per Check suite: wssim_check_suite(NAME LIBS...) builds
+# tests/unit/test_NAME.c.
+wssim_check_suite(proto_buf wssim_proto)
