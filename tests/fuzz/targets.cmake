@@ -1,0 +1,2 @@
+# One line per fuzz target: wssim_fuzz_target(NAME LIBS...) builds
+# tests/fuzz/fuzz_NAME.c; seeds live in tests/fuzz/corpus/NAME/.
