@@ -1,3 +1,4 @@
 # One line per Check suite: wssim_check_suite(NAME LIBS...) builds
 # tests/unit/test_NAME.c.
 wssim_check_suite(proto_buf wssim_proto)
+wssim_check_suite(ajp wssim_proto)
