@@ -1,3 +1,4 @@
 # One line per fuzz target: wssim_fuzz_target(NAME LIBS...) builds
 # tests/fuzz/fuzz_NAME.c; seeds live in tests/fuzz/corpus/NAME/.
 wssim_fuzz_target(ajp wssim_proto)
+wssim_fuzz_target(pmd wssim_proto)

@@ -2,3 +2,4 @@
 # tests/unit/test_NAME.c.
 wssim_check_suite(proto_buf wssim_proto)
 wssim_check_suite(ajp wssim_proto)
+wssim_check_suite(pmd wssim_proto)
