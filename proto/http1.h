@@ -51,7 +51,8 @@ struct http1_head {
 
 struct http1_limits {
 	size_t max_head;    /* bytes; 0 means HTTP1_DEFAULT_MAX_HEAD */
-	size_t max_headers; /* 0 means HTTP1_DEFAULT_MAX_HEADERS */
+	size_t max_headers; /* 0 means HTTP1_DEFAULT_MAX_HEADERS; at most
+			       HTTP1_MAX_HEADERS (larger values are capped) */
 };
 
 /* Parse a request head (request line + header fields + CRLF CRLF) from
@@ -62,7 +63,11 @@ struct http1_limits {
  * len exceeds max_head without a complete head; PROTO_E_HTTP_TOO_MANY_HEADERS;
  * PROTO_E_HTTP_VERSION for a version other than HTTP/1.0 or 1.1;
  * PROTO_E_HTTP_SYNTAX otherwise. On error *err_offset (if non-NULL) gets
- * the offset of the first offending byte. */
+ * the offset of the first offending byte (max_head for
+ * PROTO_E_HTTP_HEAD_TOO_LARGE). An error is reported as soon as the bytes
+ * that show it are in buf (for a bad version: the delimiter after it), at
+ * the same offset however the input was split. Unless the call succeeds,
+ * the contents of *h are unspecified. */
 int http1_parse_request(const char *buf, size_t len, struct http1_head *h,
 			const struct http1_limits *lim, size_t *err_offset);
 
@@ -73,7 +78,8 @@ int http1_parse_response(const char *buf, size_t len, struct http1_head *h,
 /* Where a head that starts at buf ends: the offset just past the blank
  * line, or 0 if buf[0..len) has none yet. `*scan` (start it at 0) lets a
  * caller that receives a head piecewise resume the search instead of
- * rescanning; it is updated on return. */
+ * rescanning; it is updated on return (a repeated call after success
+ * returns the same end). An empty first line counts as an end. */
 size_t http1_head_end(const char *buf, size_t len, size_t *scan);
 
 /* The first header named `name` (case-insensitive), or NULL. */
@@ -100,7 +106,10 @@ enum http1_body_kind {
  * a request with `req_method` (e.g. "HEAD": no body) is framed (RFC 9112
  * section 6.3). Returns the kind, with the length in *length for
  * HTTP1_BODY_LENGTH, or PROTO_E_HTTP_LENGTH for an invalid or conflicting
- * Content-Length, PROTO_E_HTTP_SYNTAX for an unsupported Transfer-Encoding. */
+ * Content-Length, PROTO_E_HTTP_SYNTAX for an unsupported Transfer-Encoding.
+ * Transfer-Encoding overrides Content-Length in a response; a request with
+ * both gets PROTO_E_HTTP_LENGTH (a smuggling attempt, RFC 9112 6.3), and
+ * Transfer-Encoding in an HTTP/1.0 message PROTO_E_HTTP_SYNTAX (6.1). */
 int http1_body_kind(const struct http1_head *h, bool is_response,
 		    const char *req_method, uint64_t *length);
 
@@ -113,23 +122,29 @@ bool http1_keep_alive(const struct http1_head *h);
 struct http1_chunked {
 	int state;
 	uint64_t remaining; /* bytes left in the current chunk */
-	size_t trailer_len;
+	size_t trailer_len; /* bytes of the trailer section so far */
+	size_t line_len;    /* bytes of the current chunk-size line so far */
 };
 void http1_chunked_init(struct http1_chunked *c);
 
 /* Decode from in[0..len). Returns the number of input bytes consumed (>= 0)
- * and sets *data/*data_len to body bytes found (pointing into `in`; at
+ * and sets *data and *data_len to body bytes found (pointing into `in`; at
  * most one contiguous run per call, so call again with the rest), or
- * PROTO_E_HTTP_CHUNK with *err_offset set. *done becomes true once the
- * last chunk and trailer have been read; bytes after that are not
- * consumed. */
+ * PROTO_E_HTTP_CHUNK with *err_offset set to the offset in `in` of the
+ * offending byte. *done becomes true once the last chunk and trailer have
+ * been read; bytes after that are not consumed. A call consumes all of
+ * `in` unless it returns data or reaches the end. Chunk framing must use
+ * CRLF (no bare LF); extensions and trailer fields are checked and
+ * skipped; a chunk-size line is limited to 4096 bytes and the trailer to
+ * HTTP1_DEFAULT_MAX_HEAD. */
 int http1_chunked_feed(struct http1_chunked *c, const char *in, size_t len,
 		       const char **data, size_t *data_len, bool *done,
 		       size_t *err_offset);
 
 /* Builders: append to `out`; return 0 or PROTO_E_NOMEM.
  * http1_build_status_line: "HTTP/1.<minor> <status> <reason>\r\n" with
- * the reason written as given, even if empty (Tomcat sends "101 ").
+ * the reason written as given, even if empty (Tomcat sends "101 "); a
+ * NULL reason writes http1_reason(status).
  * http1_build_header: "Name: value\r\n". End a head with
  * proto_buf_append_str(out, "\r\n"). */
 int http1_build_request_line(struct proto_buf *out, const char *method,
@@ -146,7 +161,8 @@ int http1_build_chunk(struct proto_buf *out, const void *data, size_t len);
 const char *http1_reason(int status);
 
 /* An RFC 7231 IMF-fixdate for time t ("Tue, 24 Nov 2026 12:02:56 GMT")
- * into out (at least 30 bytes). */
+ * into out (at least 30 bytes), NUL-terminated; t is clamped to the
+ * years 0001 to 9999. */
 void http1_date(char out[30], int64_t t);
 
 #endif

@@ -42,7 +42,8 @@ struct ws_hs_request {
 /* Check an upgrade request as RFC 6455 section 4.2.1 says: GET, HTTP/1.1,
  * Host, Upgrade: websocket, Connection: upgrade, a key that decodes to 16
  * bytes, Sec-WebSocket-Version: 13. Returns 0 and fills *out, or
- * PROTO_E_WS_HANDSHAKE with *why (if non-NULL) a static readable reason. */
+ * PROTO_E_WS_HANDSHAKE with *why (if non-NULL) a static readable reason.
+ * The first of several Sec-WebSocket-Protocol fields is reported. */
 int ws_hs_check_request(const struct http1_head *req,
 			struct ws_hs_request *out, const char **why);
 
@@ -51,7 +52,11 @@ int ws_hs_check_request(const struct http1_head *req,
  * with *why ("Unexpected response code: 500", "Incorrect
  * 'Sec-WebSocket-Accept' header value", ...) otherwise. `offered_ext` is
  * true when the client offered any extension (an answer naming one not
- * offered fails), `offered_protocols` NULL when none were offered. */
+ * offered fails), `offered_protocols` NULL when none were offered.
+ * `key` is the NUL-terminated key sent; `offered_protocols` the
+ * comma-separated list sent. *why is NULL on success; a message that
+ * quotes the response or the status lives in a thread-local buffer, valid
+ * until the next call of this function in the same thread. */
 int ws_hs_check_response(const struct http1_head *resp, const char *key,
 			 bool offered_ext, const char *offered_protocols,
 			 const char **why);

@@ -2,3 +2,4 @@
 # tests/fuzz/fuzz_NAME.c; seeds live in tests/fuzz/corpus/NAME/.
 wssim_fuzz_target(ajp wssim_proto)
 wssim_fuzz_target(pmd wssim_proto)
+wssim_fuzz_target(http1 wssim_proto)

@@ -3,3 +3,5 @@
 wssim_check_suite(proto_buf wssim_proto)
 wssim_check_suite(ajp wssim_proto)
 wssim_check_suite(pmd wssim_proto)
+wssim_check_suite(http1 wssim_proto)
+wssim_check_suite(ws_handshake wssim_proto)
