@@ -17,22 +17,26 @@ struct tls_ca {
 	X509 *cert;
 };
 
-/* A new self-signed CA ("wssim test CA <cn>"), valid from one hour ago
- * for 30 days. Returns 0 or PROTO_E_CRYPTO. */
+/* A new self-signed CA ("wssim test CA <cn>"; cn may be NULL), valid from
+ * one hour ago for 30 days. Returns 0 or PROTO_E_CRYPTO (ca left empty).
+ * tls_ca_free leaves ca empty and may be called twice. */
 int tls_ca_new(struct tls_ca *ca, const char *cn);
 void tls_ca_free(struct tls_ca *ca);
 
 enum tls_cert_kind {
 	TLS_CERT_VALID,	      /* signed by the CA, names as given */
 	TLS_CERT_SELF_SIGNED, /* names as given, signed by its own key */
-	TLS_CERT_EXPIRED,     /* signed by the CA, expired yesterday */
+	TLS_CERT_EXPIRED,     /* signed by the CA, 30 days that ended
+				 yesterday */
 };
 
 /* Issue a leaf certificate for `names` (a NULL-terminated list of DNS
  * names and IP addresses, e.g. {"localhost", "127.0.0.1", "::1", NULL};
  * IP literals go in as IP SANs, the first name is also the CN) with a new
- * P-256 key. `ca` may be NULL only for TLS_CERT_SELF_SIGNED. Returns 0 or
- * PROTO_E_CRYPTO; *key and *cert are the caller's to free. */
+ * P-256 key. `ca` may be NULL only for TLS_CERT_SELF_SIGNED. Returns 0,
+ * PROTO_E_INVAL (no names, a name that is not printable ASCII without
+ * spaces, no CA where one is needed, an unknown kind) or PROTO_E_CRYPTO.
+ * On success *key and *cert are the caller's to free; else both NULL. */
 int tls_cert_issue(const struct tls_ca *ca, const char *const *names,
 		   enum tls_cert_kind kind, EVP_PKEY **key, X509 **cert);
 
