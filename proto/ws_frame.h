@@ -46,19 +46,19 @@ enum ws_close_code {
 	WS_CLOSE_GOING_AWAY = 1001,
 	WS_CLOSE_PROTOCOL = 1002,
 	WS_CLOSE_UNSUPPORTED = 1003,
-	WS_CLOSE_NO_STATUS = 1005,   /* never on the wire */
-	WS_CLOSE_ABNORMAL = 1006,    /* never on the wire */
+	WS_CLOSE_NO_STATUS = 1005, /* never on the wire */
+	WS_CLOSE_ABNORMAL = 1006,  /* never on the wire */
 	WS_CLOSE_INVALID_DATA = 1007,
 	WS_CLOSE_POLICY = 1008,
 	WS_CLOSE_TOO_BIG = 1009,
 	WS_CLOSE_EXTENSION = 1010,
 	WS_CLOSE_INTERNAL = 1011,
-	WS_CLOSE_TLS = 1015,	     /* never on the wire */
+	WS_CLOSE_TLS = 1015, /* never on the wire */
 };
 
 struct ws_frame_hdr {
 	bool fin;
-	uint8_t rsv;	/* RSV1..3 as bits 4, 2, 1 */
+	uint8_t rsv; /* RSV1..3 as bits 4, 2, 1 */
 	uint8_t opcode;
 	bool masked;
 	uint8_t mask[4];
@@ -73,7 +73,8 @@ size_t ws_frame_hdr_encode(uint8_t out[WS_MAX_HEADER], bool fin, uint8_t rsv,
 
 /* Parse just a header from buf[0..len): returns its length (> 0) and fills
  * *h, PROTO_E_AGAIN if incomplete, or PROTO_E_WS_PROTOCOL for a 64-bit
- * length with the MSB set. No rule checks (the decoder makes those). */
+ * length with the MSB set (as soon as that byte, buf[2], is there). No
+ * rule checks (the decoder makes those). */
 int ws_frame_hdr_parse(const uint8_t *buf, size_t len, struct ws_frame_hdr *h);
 
 /* XOR p[0..n) with `mask`, where p starts `offset` bytes into the payload
@@ -88,7 +89,8 @@ bool ws_close_code_valid(unsigned code);
 /* Build a close payload (code in network order + reason) into out
  * (WS_MAX_CONTROL bytes); returns its length, or PROTO_E_RANGE if the code
  * is not valid on the wire or the reason is longer than 123 bytes.
- * code 0 gives an empty payload. */
+ * code 0 gives an empty payload (a reason with code 0 is PROTO_E_RANGE).
+ * The reason is not checked for UTF-8. */
 int ws_close_payload(uint8_t out[WS_MAX_CONTROL], unsigned code,
 		     const char *reason, size_t reason_len);
 
@@ -125,9 +127,10 @@ struct ws_event {
 };
 
 struct ws_decoder {
-	enum ws_role role; /* whose frames we read: a SERVER reads masked */
-	bool allow_rsv1;   /* permessage-deflate negotiated */
-	uint64_t max_message; /* 0: no limit; else 1009 beyond it */
+	enum ws_role role;    /* whose frames we read: a SERVER reads masked */
+	bool allow_rsv1;      /* permessage-deflate negotiated */
+	uint64_t max_message; /* 0: no limit; else 1009 beyond it (payload
+				 bytes on the wire, compressed or not) */
 	/* private state */
 	int state;
 	struct ws_frame_hdr hdr;
@@ -139,7 +142,7 @@ struct ws_decoder {
 	bool msg_compressed;
 	uint64_t msg_len;
 	struct ws_utf8 utf8;
-	uint8_t ctrl[WS_MAX_CONTROL];
+	uint8_t ctrl[WS_MAX_CONTROL + 1]; /* + a NUL after the payload */
 	uint64_t consumed_total; /* stream offset, for error messages */
 	/* after an error */
 	unsigned close_code;   /* what to send the peer: 1002, 1007, 1009 */
@@ -153,12 +156,24 @@ void ws_decoder_init(struct ws_decoder *d, enum ws_role role, bool allow_rsv1,
 		     uint64_t max_message);
 
 /* Consume from buf[0..len) (payload bytes are unmasked in place, hence
- * non-const) and report at most one event in *ev. Returns the number of
+ * non-const) and report at most one event in *ev (always written;
+ * WS_EV_NONE when there is nothing to report). Returns the number of
  * bytes consumed (possibly 0 when an event needs none, e.g. FRAME_END of
  * an empty frame; call until all input is consumed and ev->type is
  * WS_EV_NONE), or a negative PROTO_E_WS_* code with d->close_code,
- * d->error and d->error_offset set; the decoder is then unusable.
- * A DATA event's bytes are valid until the caller reuses buf. */
+ * d->error and d->error_offset set; the decoder is then unusable and
+ * every later call returns the same code.
+ * A DATA event's bytes are valid until the caller reuses buf; a CONTROL
+ * event's data and close_reason point into the decoder and are valid
+ * until the next call; a NUL byte follows them (still use the lengths: a
+ * reason may contain U+0000).
+ * Errors are reported at the first byte that decides them, whatever the
+ * split of the input: header rules at the header byte concerned (the
+ * size limit and control length at the frame's second byte), the
+ * valid text before an invalid UTF-8 byte comes first as a DATA event, a
+ * text message ending inside a character fails at the end of its final
+ * frame, a bad close payload at its first byte (its bad UTF-8 byte for
+ * the reason). */
 int ws_decoder_feed(struct ws_decoder *d, uint8_t *buf, size_t len,
 		    struct ws_event *ev);
 

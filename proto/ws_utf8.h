@@ -10,7 +10,7 @@
 
 struct ws_utf8 {
 	uint32_t state; /* 0: at a character boundary */
-	uint32_t codep;
+	uint32_t codep; /* unused by the validator (kept 0) */
 };
 
 static inline void ws_utf8_init(struct ws_utf8 *u)
@@ -21,7 +21,8 @@ static inline void ws_utf8_init(struct ws_utf8 *u)
 
 /* Feed p[0..n). Returns 0 while the input so far is valid (possibly
  * ending inside a character), or PROTO_E_WS_UTF8 with *bad (if non-NULL)
- * the index in p of the byte that made it invalid. */
+ * the index in p of the byte that made it invalid. Once invalid, every
+ * later call fails with *bad = 0. */
 int ws_utf8_feed(struct ws_utf8 *u, const uint8_t *p, size_t n, size_t *bad);
 
 /* Whether the input fed so far ends at a character boundary. */

@@ -3,3 +3,4 @@
 wssim_fuzz_target(ajp wssim_proto)
 wssim_fuzz_target(pmd wssim_proto)
 wssim_fuzz_target(http1 wssim_proto)
+wssim_fuzz_target(ws_frame wssim_proto)
