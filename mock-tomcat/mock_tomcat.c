@@ -264,8 +264,8 @@ int mock_tomcat_start_connector(struct mock_tomcat *m, enum mock_connector c,
 static void close_conns(struct mock_tomcat *m, int kind)
 {
 	for (struct mock_conn *c = m->conns; c; c = c->next) {
-		if (kind >= 0 && c->kind != kind)
-			continue;
+		if ((kind >= 0 && c->kind != kind) || c->phase == PHASE_CLOSED)
+			continue; /* closing already: the grace timer ends it */
 		if (c->phase == PHASE_WS)
 			mock_ws_close(c, 1001,
 				      "The web application is stopping");

@@ -254,13 +254,15 @@ static void emit_frame_event(struct mock_conn *c, uint8_t opcode, uint64_t len)
 	mock_emit(c->m, c, &ev);
 }
 
-static void send_close(struct mock_conn *c, unsigned code, const char *reason)
+static void send_close(struct mock_conn *c, unsigned code, const char *reason,
+		       size_t rl)
 {
 	struct mock_ws *w = c->ws;
 	if (w->close_sent)
 		return;
 	uint8_t p[WS_MAX_CONTROL];
-	size_t rl = reason ? strlen(reason) : 0;
+	if (!reason)
+		rl = 0;
 	if (rl > 123)
 		rl = 123;
 	int n = ws_close_payload(p, code, reason, rl);
@@ -275,7 +277,7 @@ static void send_close(struct mock_conn *c, unsigned code, const char *reason)
 static void protocol_error(struct mock_conn *c, unsigned code, const char *why)
 {
 	mock_note(c->m, c, MOCK_EV_PROTOCOL_ERROR, (int)code, "%s", why);
-	send_close(c, code, why);
+	send_close(c, code, why, strlen(why));
 	batch_flush(c);
 	c->phase = PHASE_CLOSED;
 	net_stream_end(&c->s);
@@ -295,7 +297,7 @@ static void on_control(struct mock_conn *c, const struct ws_event *ev)
 				   ev->close_code == WS_CLOSE_NO_STATUS
 				       ? 0
 				       : ev->close_code,
-				   ev->close_reason ? ev->close_reason : "");
+				   ev->close_reason, ev->close_reason_len);
 		batch_flush(c);
 		c->phase = PHASE_CLOSED;
 		net_stream_end(&c->s);
@@ -308,7 +310,9 @@ static void on_control(struct mock_conn *c, const struct ws_event *ev)
 void mock_ws_on_data(struct mock_conn *c, uint8_t *data, size_t len)
 {
 	struct mock_ws *w = c->ws;
-	while (len > 0 && c->phase == PHASE_WS) {
+	/* Until all input is consumed and no event is left: an event such as
+	 * FRAME_END may need no input. */
+	while (c->phase == PHASE_WS) {
 		struct ws_event ev;
 		int n = ws_decoder_feed(&w->dec, data, len, &ev);
 		if (n < 0) {
@@ -368,7 +372,7 @@ void mock_ws_on_data(struct mock_conn *c, uint8_t *data, size_t len)
 			net_stream_close(&c->s, true);
 			return;
 		}
-		if (n == 0 && ev.type == WS_EV_NONE)
+		if (ev.type == WS_EV_NONE && len == 0)
 			break;
 	}
 	if (!net_stream_closing(&c->s))
@@ -379,7 +383,7 @@ void mock_ws_close(struct mock_conn *c, unsigned code, const char *reason)
 {
 	if (c->phase != PHASE_WS)
 		return;
-	send_close(c, code, reason);
+	send_close(c, code, reason, reason ? strlen(reason) : 0);
 	batch_flush(c);
 	net_stream_end(&c->s);
 }
@@ -398,7 +402,11 @@ int mock_ws_start(struct mock_conn *c, const struct http1_head *req,
 	char answer[160] = "";
 	if (r == 0 && ext) {
 		struct pmd_params offer, agreed;
+		/* Tomcat 10.1 declines an offer that limits its own window
+		 * (PerMessageDeflate.negotiate), so the mock does too. */
 		if (pmd_parse(ext, ext_len, &offer) == 1 &&
+		    !(offer.server_max_window_bits_set &&
+		      offer.server_max_window_bits != 15) &&
 		    pmd_answer(&offer, &agreed, answer, sizeof(answer)) > 0) {
 			w->pmd = calloc(1, sizeof(*w->pmd));
 			if (!w->pmd || pmd_init(w->pmd, &agreed, true,
