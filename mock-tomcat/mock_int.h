@@ -38,6 +38,23 @@ struct mock_conn {
 	struct mock_ajp_req *ajp; /* AJP: the request waiting for its body */
 };
 
+/* Output gathered while one read is served, written with one writev at
+ * its end (mock_ws.c). Entries refer either to memory valid until the
+ * flush (the read buffer) or to offsets in `own`, which may move while it
+ * grows. One per mock: a mock runs on one loop, which serves one read at a
+ * time. */
+#define BATCH_MAX 64
+struct mock_batch_ent {
+	const uint8_t *ptr; /* NULL: offset into own */
+	size_t off, len;
+};
+struct mock_batch {
+	struct mock_batch_ent ent[BATCH_MAX];
+	unsigned n;
+	struct proto_buf own;
+	struct proto_buf z; /* deflate scratch */
+};
+
 struct mock_listener {
 	uv_tcp_t tcp;
 	struct mock_tomcat *m;
@@ -56,6 +73,7 @@ struct mock_tomcat {
 	struct mock_conn *conns;
 	size_t nconns;
 	uint64_t next_id;
+	struct mock_batch batch;
 	uv_timer_t sweep;
 	uv_timer_t grace;
 	bool stopping;

@@ -397,6 +397,8 @@ void mock_tomcat_free(struct mock_tomcat *m)
 		return;
 	if (m->tls)
 		SSL_CTX_free(m->tls);
+	proto_buf_free(&m->batch.own);
+	proto_buf_free(&m->batch.z);
 	free(m->bind);
 	free(m->ajp_secret);
 	free(m);

@@ -24,7 +24,6 @@
 #include "ws_handshake.h"
 
 #define ECHO_BLOCK 8192
-#define BATCH_MAX 64
 
 struct mock_ws {
 	struct ws_decoder dec;
@@ -40,61 +39,46 @@ struct mock_ws {
 	bool close_sent;
 };
 
-/* One batch of output for the connection being served (one loop per
- * thread, one read at a time: so one batch per thread). Entries refer
- * either to caller memory valid until the flush (the read buffer) or to
- * offsets in `own`, which may move while it grows. */
-struct batch_ent {
-	const uint8_t *ptr; /* NULL: offset into own */
-	size_t off, len;
-};
-static _Thread_local struct {
-	struct batch_ent ent[BATCH_MAX];
-	unsigned n;
-	struct proto_buf own;
-	struct proto_buf z; /* deflate scratch */
-} batch;
-
 static int batch_flush(struct mock_conn *c)
 {
-	if (batch.n == 0)
+	struct mock_batch *b = &c->m->batch;
+	if (b->n == 0)
 		return 0;
 	uv_buf_t iov[BATCH_MAX];
-	for (unsigned i = 0; i < batch.n; i++) {
+	for (unsigned i = 0; i < b->n; i++) {
 		const uint8_t *p =
-		    batch.ent[i].ptr
-			? batch.ent[i].ptr
-			: proto_buf_head(&batch.own) + batch.ent[i].off;
-		iov[i] = uv_buf_init((char *)(uintptr_t)p,
-				     (unsigned)batch.ent[i].len);
+		    b->ent[i].ptr ? b->ent[i].ptr
+				  : proto_buf_head(&b->own) + b->ent[i].off;
+		iov[i] =
+		    uv_buf_init((char *)(uintptr_t)p, (unsigned)b->ent[i].len);
 	}
-	unsigned n = batch.n;
-	batch.n = 0;
+	unsigned n = b->n;
+	b->n = 0;
 	int r = net_stream_writev(&c->s, iov, n);
-	proto_buf_reset(&batch.own);
+	proto_buf_reset(&b->own);
 	return r;
 }
 
 static int batch_add(struct mock_conn *c, const uint8_t *p, size_t len,
 		     bool copy)
 {
+	struct mock_batch *b = &c->m->batch;
 	if (len == 0)
 		return 0;
-	if (batch.n == BATCH_MAX) {
+	if (b->n == BATCH_MAX) {
 		int r = batch_flush(c);
 		if (r < 0)
 			return r;
 	}
-	struct batch_ent *e = &batch.ent[batch.n];
+	struct mock_batch_ent *e = &b->ent[b->n];
 	if (copy) {
-		/* Coalesce with the previous owned entry when adjacent. */
-		size_t off = proto_buf_size(&batch.own);
-		if (proto_buf_append(&batch.own, p, len) < 0)
+		size_t off = proto_buf_size(&b->own);
+		if (proto_buf_append(&b->own, p, len) < 0)
 			return PROTO_E_NOMEM;
-		if (batch.n > 0 && !batch.ent[batch.n - 1].ptr &&
-		    batch.ent[batch.n - 1].off + batch.ent[batch.n - 1].len ==
-			off) {
-			batch.ent[batch.n - 1].len += len;
+		/* Coalesce with the previous owned entry when adjacent. */
+		struct mock_batch_ent *prev = b->n ? &b->ent[b->n - 1] : NULL;
+		if (prev && !prev->ptr && prev->off + prev->len == off) {
+			prev->len += len;
 			return 0;
 		}
 		e->ptr = NULL;
@@ -104,7 +88,7 @@ static int batch_add(struct mock_conn *c, const uint8_t *p, size_t len,
 		e->off = 0;
 	}
 	e->len = len;
-	batch.n++;
+	b->n++;
 	return 0;
 }
 
@@ -128,13 +112,13 @@ static int echo_frame(struct mock_conn *c, const uint8_t *p, size_t n, bool fin,
 	w->out_started = !fin;
 	if (!w->compressed)
 		return send_frame(c, fin, 0, op, p, n, copy);
-	proto_buf_reset(&batch.z);
-	int r = pmd_deflate(w->pmd, p, n, fin, &batch.z);
+	proto_buf_reset(&c->m->batch.z);
+	int r = pmd_deflate(w->pmd, p, n, fin, &c->m->batch.z);
 	if (r < 0)
 		return r;
 	return send_frame(c, fin, op == WS_OP_CONT ? 0 : WS_RSV1, op,
-			  proto_buf_head(&batch.z), proto_buf_size(&batch.z),
-			  true);
+			  proto_buf_head(&c->m->batch.z),
+			  proto_buf_size(&c->m->batch.z), true);
 }
 
 static bool streams_text(const struct mock_ws *w)
@@ -367,8 +351,8 @@ void mock_ws_on_data(struct mock_conn *c, uint8_t *data, size_t len)
 			return;
 		}
 		if (r < 0) {
-			batch.n = 0;
-			proto_buf_reset(&batch.own);
+			c->m->batch.n = 0;
+			proto_buf_reset(&c->m->batch.own);
 			net_stream_close(&c->s, true);
 			return;
 		}
@@ -425,7 +409,7 @@ int mock_ws_start(struct mock_conn *c, const struct http1_head *req,
 			c->m->cfg.max_message);
 	char date[30];
 	mock_date(date);
-	struct proto_buf *out = &batch.own;
+	struct proto_buf *out = &c->m->batch.own;
 	proto_buf_reset(out);
 	r = proto_buf_appendf(out,
 			      "HTTP/1.1 101 \r\n"

@@ -24,7 +24,6 @@ enum {
  * that thread (see the header). */
 static _Thread_local uint8_t net_rbuf[256 * 1024];
 static _Thread_local uint8_t net_pbuf[64 * 1024];
-static _Thread_local struct proto_buf net_tls_out;
 
 struct net_wreq {
 	uv_write_t req;
@@ -215,13 +214,13 @@ static int flush_tls(struct net_stream *s)
 {
 	if (!s->tls)
 		return 0;
-	proto_buf_reset(&net_tls_out);
-	if (tls_mem_take_out(s->tls, &net_tls_out) == 0)
+	struct proto_buf out = PROTO_BUF_INIT;
+	if (tls_mem_take_out(s->tls, &out) == 0)
 		return 0;
-	uv_buf_t b = uv_buf_init((char *)proto_buf_head(&net_tls_out),
-				 (unsigned)proto_buf_size(&net_tls_out));
+	uv_buf_t b = uv_buf_init((char *)proto_buf_head(&out),
+				 (unsigned)proto_buf_size(&out));
 	int r = raw_writev(s, &b, 1);
-	proto_buf_reset(&net_tls_out);
+	proto_buf_free(&out);
 	return r;
 }
 
