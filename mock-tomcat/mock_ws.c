@@ -276,10 +276,12 @@ static void on_control(struct mock_conn *c, const struct ws_event *ev)
 		send_frame(c, true, 0, WS_OP_PONG, ev->data, ev->len, true);
 		break;
 	case WS_OP_CLOSE:
+		/* Tomcat reads an empty close as 1000 (WsFrameBase) and
+		 * answers with that code. */
 		if (!w->close_sent)
 			send_close(c,
 				   ev->close_code == WS_CLOSE_NO_STATUS
-				       ? 0
+				       ? WS_CLOSE_NORMAL
 				       : ev->close_code,
 				   ev->close_reason, ev->close_reason_len);
 		batch_flush(c);

@@ -211,6 +211,15 @@ START_TEST(echo_and_close)
 	char c;
 	ck_assert_int_eq(recv(fd, &c, 1, 0), 0); /* the server closed TCP */
 	close(fd);
+	/* An empty close is read as 1000 and answered with it (Tomcat). */
+	fd = upgrade("/examples/websocket/echoProgrammatic");
+	send_frame(fd, true, WS_OP_CLOSE, "", 0);
+	p = recv_frame(fd, &h);
+	ck_assert_uint_eq(h.opcode, WS_OP_CLOSE);
+	ck_assert_uint_eq(h.len, 2);
+	ck_assert_uint_eq((p[0] << 8) | p[1], 1000);
+	free(p);
+	close(fd);
 	stop_mock();
 }
 END_TEST
