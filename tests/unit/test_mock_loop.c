@@ -303,6 +303,18 @@ START_TEST(protocol_errors)
 	ck_assert_uint_eq((p[0] << 8) | p[1], 1007);
 	free(p);
 	close(fd);
+	/* a message over the limit (64 MiB): close 1009 at its header */
+	fd = upgrade("/examples/websocket/echoProgrammatic");
+	uint8_t big[WS_MAX_HEADER];
+	uint8_t mask[4] = {9, 9, 9, 9};
+	size_t bl = ws_frame_hdr_encode(big, true, 0, WS_OP_BINARY, mask,
+					(uint64_t)1 << 27);
+	send_all(fd, big, bl);
+	p = recv_frame(fd, &h);
+	ck_assert_uint_eq(h.opcode, WS_OP_CLOSE);
+	ck_assert_uint_eq((p[0] << 8) | p[1], 1009);
+	free(p);
+	close(fd);
 	stop_mock();
 }
 END_TEST
