@@ -75,51 +75,12 @@ static void to_mock_headers(const struct ajp_forward_request *f,
 	}
 }
 
-static bool has_token(const struct ajp_forward_request *f, const char *name,
-		      const char *token)
-{
-	size_t tl = strlen(token);
-	for (size_t i = 0; i < f->nheaders; i++) {
-		const struct ajp_pair *h = &f->headers[i];
-		if (!http1_eq(h->name.s, h->name.len, name) || !h->value.s)
-			continue;
-		const char *p = h->value.s, *end = p + h->value.len;
-		while (p < end) {
-			while (p < end &&
-			       (*p == ' ' || *p == '\t' || *p == ','))
-				p++;
-			const char *q = p;
-			while (q < end && *q != ',')
-				q++;
-			const char *e = q;
-			while (e > p && (e[-1] == ' ' || e[-1] == '\t'))
-				e--;
-			if ((size_t)(e - p) == tl && http1_eq(p, tl, token))
-				return true;
-			p = q;
-		}
-	}
-	return false;
-}
-
-static const struct ajp_pair *find(const struct ajp_forward_request *f,
-				   const char *name)
-{
-	for (size_t i = 0; i < f->nheaders; i++)
-		if (http1_eq(f->headers[i].name.s, f->headers[i].name.len,
-			     name))
-			return &f->headers[i];
-	return NULL;
-}
-
 /* Answer a decoded forward request. */
 static void respond(struct mock_conn *c, const struct ajp_forward_request *f)
 {
 	struct mock_header hs[AJP_MAX_HEADERS];
 	to_mock_headers(f, hs);
-	char method[32], target[1024];
-	snprintf(method, sizeof(method), "%.*s", (int)f->method.len,
-		 f->method.s ? f->method.s : "");
+	char target[1024];
 	if (f->query_string.s)
 		snprintf(target, sizeof(target), "%.*s?%.*s",
 			 (int)f->req_uri.len, f->req_uri.s,
@@ -127,66 +88,42 @@ static void respond(struct mock_conn *c, const struct ajp_forward_request *f)
 	else
 		snprintf(target, sizeof(target), "%.*s", (int)f->req_uri.len,
 			 f->req_uri.s ? f->req_uri.s : "");
-	struct mock_event ev = {.type = MOCK_EV_REQUEST};
-	ev.method = method;
-	ev.target = target;
-	ev.nheaders = f->nheaders;
-	ev.headers = hs;
-	mock_emit(c->m, c, &ev);
-
 	const char *secret = c->m->ajp_secret;
-	if (secret && (!f->secret.s || f->secret.len != strlen(secret) ||
-		       memcmp(f->secret.s, secret, f->secret.len) != 0)) {
-		struct mock_answer a;
-		memset(&a, 0, sizeof(a));
-		a.status = 403;
-		mock_note(c->m, c, MOCK_EV_RESPONSE, 403,
-			  "%s AJP secret (secretRequired)",
-			  f->secret.s ? "wrong" : "missing");
-		write_answer(c, &a, false);
-		c->phase = PHASE_CLOSED;
-		net_stream_end(&c->s);
-		return;
-	}
-
+	const char *bad_secret = NULL;
+	if (secret && !f->secret.s)
+		bad_secret = "missing AJP secret (secretRequired)";
+	else if (secret && (f->secret.len != strlen(secret) ||
+			    memcmp(f->secret.s, secret, f->secret.len) != 0))
+		bad_secret = "wrong AJP secret (secretRequired)";
 	struct mock_request req = {
 	    .method = f->method.s ? f->method.s : "",
 	    .method_len = f->method.len,
 	    .target = target,
 	    .target_len = strlen(target),
+	    .headers = hs,
+	    .nheaders = f->nheaders,
 	    .over_ajp = true,
-	    .upgrade = has_token(f, "Upgrade", "websocket") &&
-		       has_token(f, "Connection", "upgrade"),
+	    .bad_secret = bad_secret,
 	};
-	const struct ajp_pair *k = find(f, "Sec-WebSocket-Key");
-	const struct ajp_pair *v = find(f, "Sec-WebSocket-Version");
-	if (k && k->value.s) {
-		req.ws_key = k->value.s;
-		req.ws_key_len = k->value.len;
-	}
-	if (v && v->value.s) {
-		req.ws_version = v->value.s;
-		req.ws_version_len = v->value.len;
-	}
 	struct mock_answer a;
-	if (mock_answer_make(&req, &a) < 0) {
-		mock_answer_free(&a);
-		net_stream_close(&c->s, true);
+	if (mock_serve(c, &req, &a) < 0)
 		return;
-	}
-	struct mock_event rev = {.type = MOCK_EV_RESPONSE};
-	rev.status = a.status;
-	rev.detail = a.note;
-	rev.method = method;
-	rev.target = target;
-	mock_emit(c->m, c, &rev);
-	write_answer(c, &a, true);
+	/* Tomcat drops the connection of a request with a bad secret. */
+	write_answer(c, &a, !req.bad_secret);
 	mock_answer_free(&a);
+	if (req.bad_secret) {
+		c->phase = PHASE_CLOSED;
+		net_stream_end(&c->s);
+	}
 }
 
 static uint64_t content_length(const struct ajp_forward_request *f)
 {
-	const struct ajp_pair *cl = find(f, "Content-Length");
+	const struct ajp_pair *cl = NULL;
+	for (size_t i = 0; i < f->nheaders && !cl; i++)
+		if (http1_eq(f->headers[i].name.s, f->headers[i].name.len,
+			     "Content-Length"))
+			cl = &f->headers[i];
 	if (!cl || !cl->value.s)
 		return 0;
 	uint64_t n = 0;

@@ -10,6 +10,25 @@
 #include "proto_err.h"
 #include "ws_handshake.h"
 
+const struct mock_header *mock_header_find(const struct mock_header *h,
+					   size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (h[i].value && http1_eq(h[i].name, h[i].name_len, name))
+			return &h[i];
+	return NULL;
+}
+
+bool mock_header_has_token(const struct mock_header *h, size_t n,
+			   const char *name, const char *token)
+{
+	for (size_t i = 0; i < n; i++)
+		if (h[i].value && http1_eq(h[i].name, h[i].name_len, name) &&
+		    http1_value_has_token(h[i].value, h[i].value_len, token))
+			return true;
+	return false;
+}
+
 static void add(struct mock_answer *a, const char *name, const char *value)
 {
 	if (a->nheaders >= MOCK_ANSWER_MAX_HEADERS)
@@ -78,20 +97,27 @@ static const char upgrade_exception[] =
 static int websocket(const struct mock_request *req, struct mock_answer *a,
 		     const struct webapp_route *rt)
 {
-	if (!req->upgrade) {
+	const struct mock_header *h = req->headers;
+	size_t n = req->nheaders;
+	bool upgrade = http1_eq(req->method, req->method_len, "GET") &&
+		       mock_header_has_token(h, n, "Upgrade", "websocket") &&
+		       mock_header_has_token(h, n, "Connection", "upgrade");
+	if (!upgrade) {
 		a->note = "the websocket endpoint was requested without "
 			  "'Upgrade: websocket'";
 		return not_found(a, req);
 	}
-	if (!req->ws_version ||
-	    !http1_eq(req->ws_version, req->ws_version_len, "13")) {
+	const struct mock_header *ver =
+	    mock_header_find(h, n, "Sec-WebSocket-Version");
+	if (!ver || !http1_eq(ver->value, ver->value_len, "13")) {
 		a->status = 426;
 		add(a, "Sec-WebSocket-Version", "13");
 		a->note = "unsupported Sec-WebSocket-Version";
 		return error_page(a, 426, NULL, NULL);
 	}
-	if (!req->ws_key ||
-	    ws_hs_accept(req->ws_key, req->ws_key_len, a->accept) < 0) {
+	const struct mock_header *key =
+	    mock_header_find(h, n, "Sec-WebSocket-Key");
+	if (!key || ws_hs_accept(key->value, key->value_len, a->accept) < 0) {
 		a->note = "missing Sec-WebSocket-Key";
 		return error_page(a, 400, NULL, NULL);
 	}
@@ -159,6 +185,14 @@ int mock_answer_make(const struct mock_request *req, struct mock_answer *a)
 		const char *p = memchr(target + skip, '/', tlen - skip);
 		target = p ? p : "/";
 		tlen = p ? tlen - (size_t)(p - req->target) : 1;
+	}
+	if (req->bad_secret) {
+		/* Tomcat's secretRequired: a bare 403 */
+		a->status = 403;
+		a->nheaders = 0;
+		a->note = req->bad_secret;
+		add(a, "Content-Length", "0");
+		return 0;
 	}
 	struct webapp_route rt;
 	webapp_route(target, tlen, &rt);

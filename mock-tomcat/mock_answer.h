@@ -20,14 +20,20 @@ struct mock_request {
 	size_t method_len;
 	const char *target;
 	size_t target_len;
+	const struct mock_header *headers;
+	size_t nheaders;
 	bool over_ajp;
-	/* the upgrade headers, NULL when absent */
-	bool upgrade; /* Upgrade: websocket and Connection: upgrade */
-	const char *ws_key;
-	size_t ws_key_len;
-	const char *ws_version;
-	size_t ws_version_len;
+	/* AJP: why the required secret is refused ("missing AJP secret"),
+	 * or NULL when it is fine */
+	const char *bad_secret;
 };
+
+/* The first header named `name` (case-insensitive) with a value, or NULL;
+ * whether any header `name` holds `token` in its comma-separated value. */
+const struct mock_header *mock_header_find(const struct mock_header *h,
+					   size_t n, const char *name);
+bool mock_header_has_token(const struct mock_header *h, size_t n,
+			   const char *name, const char *token);
 
 #define MOCK_ANSWER_MAX_HEADERS 16
 

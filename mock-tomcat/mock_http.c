@@ -78,51 +78,23 @@ static void handle(struct mock_conn *c, const struct http1_head *h)
 {
 	struct mock_header hs[HTTP1_MAX_HEADERS];
 	to_mock_headers(h, hs);
-	char method[32], target[1024];
-	snprintf(method, sizeof(method), "%.*s", (int)h->method_len, h->method);
-	snprintf(target, sizeof(target), "%.*s", (int)h->target_len, h->target);
-	struct mock_event ev = {.type = MOCK_EV_REQUEST};
-	ev.method = method;
-	ev.target = target;
-	ev.nheaders = h->nheaders;
-	ev.headers = hs;
-	mock_emit(c->m, c, &ev);
-
 	struct mock_request req = {
 	    .method = h->method,
 	    .method_len = h->method_len,
 	    .target = h->target,
 	    .target_len = h->target_len,
-	    .upgrade = http1_has_token(h, "Upgrade", "websocket") &&
-		       http1_has_token(h, "Connection", "upgrade") &&
-		       http1_eq(h->method, h->method_len, "GET"),
+	    .headers = hs,
+	    .nheaders = h->nheaders,
 	};
-	const struct http1_header *k = http1_find(h, "Sec-WebSocket-Key");
-	const struct http1_header *v = http1_find(h, "Sec-WebSocket-Version");
-	if (k) {
-		req.ws_key = k->value;
-		req.ws_key_len = k->value_len;
-	}
-	if (v) {
-		req.ws_version = v->value;
-		req.ws_version_len = v->value_len;
-	}
 	struct mock_answer a;
-	if (mock_answer_make(&req, &a) < 0) {
-		mock_answer_free(&a);
-		net_stream_close(&c->s, true);
+	if (mock_serve(c, &req, &a) < 0)
 		return;
-	}
-	struct mock_event rev = {.type = MOCK_EV_RESPONSE};
-	rev.status = a.status;
-	rev.detail = a.note;
-	rev.method = method;
-	rev.target = target;
 	if (a.upgrade) {
-		const struct http1_header *x =
-		    http1_find(h, "Sec-WebSocket-Extensions");
-		mock_emit(c->m, c, &rev);
-		if (mock_ws_start(c, h, a.endpoint, req.ws_key, req.ws_key_len,
+		const struct mock_header *k =
+		    mock_header_find(hs, h->nheaders, "Sec-WebSocket-Key");
+		const struct mock_header *x = mock_header_find(
+		    hs, h->nheaders, "Sec-WebSocket-Extensions");
+		if (mock_ws_start(c, a.endpoint, k->value, k->value_len,
 				  x ? x->value : NULL,
 				  x ? x->value_len : 0) < 0)
 			net_stream_close(&c->s, true);
@@ -131,7 +103,6 @@ static void handle(struct mock_conn *c, const struct http1_head *h)
 	}
 	bool keep = http1_keep_alive(h) && a.status != 400;
 	c->close_after = !keep;
-	mock_emit(c->m, c, &rev);
 	write_answer(c, &a, keep, h->version_minor == 0);
 	mock_answer_free(&a);
 }

@@ -94,12 +94,20 @@ void mock_http_on_data(struct mock_conn *c, uint8_t *data, size_t len);
 void mock_ajp_on_data(struct mock_conn *c, uint8_t *data, size_t len);
 void mock_ajp_free(struct mock_conn *c);
 
-/* Websocket sessions (mock_ws.c). mock_ws_start answers the upgrade
- * request `req` (already checked) with 101 and switches c to PHASE_WS;
- * returns 0 or a negative code (c is then closing). */
-int mock_ws_start(struct mock_conn *c, const struct http1_head *req,
-		  enum webapp_endpoint ep, const char *key, size_t key_len,
-		  const char *ext, size_t ext_len);
+struct mock_request;
+struct mock_answer;
+/* Serve one request: report it, decide the answer (*a, to be written by
+ * the connector and freed with mock_answer_free), report that. Returns 0,
+ * or a negative code when out of memory (c is then being reset). */
+int mock_serve(struct mock_conn *c, const struct mock_request *req,
+	       struct mock_answer *a);
+
+/* Websocket sessions (mock_ws.c). mock_ws_start answers an upgrade
+ * request (already checked) with 101 and switches c to PHASE_WS; `ext` is
+ * its Sec-WebSocket-Extensions value or NULL. Returns 0 or a negative
+ * code (c must then be closed). */
+int mock_ws_start(struct mock_conn *c, enum webapp_endpoint ep, const char *key,
+		  size_t key_len, const char *ext, size_t ext_len);
 void mock_ws_on_data(struct mock_conn *c, uint8_t *data, size_t len);
 /* Send close `code` with `reason` and end the connection. */
 void mock_ws_close(struct mock_conn *c, unsigned code, const char *reason);

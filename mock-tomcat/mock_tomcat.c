@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "mock_answer.h"
 #include "mock_int.h"
 #include "net_addr.h"
 #include "proto_err.h"
@@ -65,6 +66,35 @@ void mock_note(struct mock_tomcat *m, struct mock_conn *c,
 	ev.status = status;
 	ev.detail = detail;
 	mock_emit(m, c, &ev);
+}
+
+int mock_serve(struct mock_conn *c, const struct mock_request *req,
+	       struct mock_answer *a)
+{
+	char method[32], target[1024];
+	snprintf(method, sizeof(method), "%.*s", (int)req->method_len,
+		 req->method);
+	snprintf(target, sizeof(target), "%.*s", (int)req->target_len,
+		 req->target);
+	struct mock_event ev = {.type = MOCK_EV_REQUEST};
+	ev.method = method;
+	ev.target = target;
+	ev.nheaders = req->nheaders;
+	ev.headers = req->headers;
+	mock_emit(c->m, c, &ev);
+	int r = mock_answer_make(req, a);
+	if (r < 0) {
+		mock_answer_free(a);
+		net_stream_close(&c->s, true);
+		return r;
+	}
+	struct mock_event rev = {.type = MOCK_EV_RESPONSE};
+	rev.status = a->status;
+	rev.detail = a->note;
+	rev.method = method;
+	rev.target = target;
+	mock_emit(c->m, c, &rev);
+	return 0;
 }
 
 static void handle_closed(uv_handle_t *h);

@@ -374,11 +374,9 @@ void mock_ws_close(struct mock_conn *c, unsigned code, const char *reason)
 	net_stream_end(&c->s);
 }
 
-int mock_ws_start(struct mock_conn *c, const struct http1_head *req,
-		  enum webapp_endpoint ep, const char *key, size_t key_len,
-		  const char *ext, size_t ext_len)
+int mock_ws_start(struct mock_conn *c, enum webapp_endpoint ep, const char *key,
+		  size_t key_len, const char *ext, size_t ext_len)
 {
-	(void)req;
 	struct mock_ws *w = calloc(1, sizeof(*w));
 	if (!w)
 		return PROTO_E_NOMEM;

@@ -376,27 +376,33 @@ const struct http1_header *http1_find(const struct http1_head *h,
 	return NULL;
 }
 
+bool http1_value_has_token(const char *value, size_t len, const char *token)
+{
+	const char *v = value, *end = value + len;
+	while (v < end) {
+		const char *comma = memchr(v, ',', (size_t)(end - v));
+		const char *e = comma ? comma : end;
+		const char *s = v;
+		while (s < e && is_ows(*s))
+			s++;
+		const char *t = e;
+		while (t > s && is_ows(t[-1]))
+			t--;
+		if (http1_eq(s, (size_t)(t - s), token))
+			return true;
+		v = comma ? comma + 1 : end;
+	}
+	return false;
+}
+
 bool http1_has_token(const struct http1_head *h, const char *name,
 		     const char *token)
 {
 	for (size_t i = 0; i < h->nheaders; i++) {
 		const struct http1_header *f = &h->headers[i];
-		if (!http1_eq(f->name, f->name_len, name))
-			continue;
-		const char *v = f->value, *end = f->value + f->value_len;
-		while (v < end) {
-			const char *comma = memchr(v, ',', (size_t)(end - v));
-			const char *e = comma ? comma : end;
-			const char *s = v;
-			while (s < e && is_ows(*s))
-				s++;
-			const char *t = e;
-			while (t > s && is_ows(t[-1]))
-				t--;
-			if (http1_eq(s, (size_t)(t - s), token))
-				return true;
-			v = comma ? comma + 1 : end;
-		}
+		if (http1_eq(f->name, f->name_len, name) &&
+		    http1_value_has_token(f->value, f->value_len, token))
+			return true;
 	}
 	return false;
 }

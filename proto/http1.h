@@ -22,8 +22,8 @@
 
 #include "proto_buf.h"
 
-#define HTTP1_MAX_HEADERS 128		/* hard cap of the header array */
-#define HTTP1_DEFAULT_MAX_HEADERS 100	/* Tomcat's maxHeaderCount */
+#define HTTP1_MAX_HEADERS 128	      /* hard cap of the header array */
+#define HTTP1_DEFAULT_MAX_HEADERS 100 /* Tomcat's maxHeaderCount */
 #define HTTP1_DEFAULT_MAX_HEAD (64 * 1024)
 
 struct http1_header {
@@ -92,14 +92,18 @@ const struct http1_header *http1_find(const struct http1_head *h,
 bool http1_has_token(const struct http1_head *h, const char *name,
 		     const char *token);
 
+/* Whether one comma-separated header value holds `token`
+ * (case-insensitive, blanks around elements ignored). */
+bool http1_value_has_token(const char *value, size_t len, const char *token);
+
 /* Case-insensitive comparison of a counted string with a C string. */
 bool http1_eq(const char *s, size_t n, const char *cstr);
 
 enum http1_body_kind {
-	HTTP1_BODY_NONE,	 /* no body */
-	HTTP1_BODY_LENGTH,	 /* exactly *length bytes */
-	HTTP1_BODY_CHUNKED,	 /* chunked transfer coding */
-	HTTP1_BODY_UNTIL_CLOSE,	 /* response read until the peer closes */
+	HTTP1_BODY_NONE,	/* no body */
+	HTTP1_BODY_LENGTH,	/* exactly *length bytes */
+	HTTP1_BODY_CHUNKED,	/* chunked transfer coding */
+	HTTP1_BODY_UNTIL_CLOSE, /* response read until the peer closes */
 };
 
 /* How the body of a parsed request (is_response false) or of a response to

@@ -27,17 +27,30 @@ static void answer(struct mock_answer *a, const char *method,
 		   const char *target, bool ajp, bool upgrade, const char *key,
 		   const char *version)
 {
+	struct mock_header hs[4];
+	size_t n = 0;
+#define H(k, v)                                                                \
+	hs[n++] = (struct mock_header)                                         \
+	{                                                                      \
+		k, strlen(k), v, strlen(v)                                     \
+	}
+	if (upgrade) {
+		H("Upgrade", "websocket");
+		H("Connection", "keep-alive, Upgrade");
+	}
+	if (key)
+		H("Sec-WebSocket-Key", key);
+	if (version)
+		H("Sec-WebSocket-Version", version);
+#undef H
 	struct mock_request r = {
 	    .method = method,
 	    .method_len = strlen(method),
 	    .target = target,
 	    .target_len = strlen(target),
+	    .headers = hs,
+	    .nheaders = n,
 	    .over_ajp = ajp,
-	    .upgrade = upgrade,
-	    .ws_key = key,
-	    .ws_key_len = key ? strlen(key) : 0,
-	    .ws_version = version,
-	    .ws_version_len = version ? strlen(version) : 0,
 	};
 	ck_assert_int_eq(mock_answer_make(&r, a), 0);
 }
