@@ -376,22 +376,35 @@ const struct http1_header *http1_find(const struct http1_head *h,
 	return NULL;
 }
 
+/* The next element of a comma-separated list in [*v, end), blanks around
+ * it trimmed (possibly empty): *s and *n; *v moves past it. Returns false
+ * at the end of the list. */
+static bool list_next(const char **v, const char *end, const char **s,
+		      size_t *n)
+{
+	if (*v >= end)
+		return false;
+	const char *comma = memchr(*v, ',', (size_t)(end - *v));
+	const char *e = comma ? comma : end;
+	const char *b = *v;
+	while (b < e && is_ows(*b))
+		b++;
+	const char *t = e;
+	while (t > b && is_ows(t[-1]))
+		t--;
+	*s = b;
+	*n = (size_t)(t - b);
+	*v = comma ? comma + 1 : end;
+	return true;
+}
+
 bool http1_value_has_token(const char *value, size_t len, const char *token)
 {
-	const char *v = value, *end = value + len;
-	while (v < end) {
-		const char *comma = memchr(v, ',', (size_t)(end - v));
-		const char *e = comma ? comma : end;
-		const char *s = v;
-		while (s < e && is_ows(*s))
-			s++;
-		const char *t = e;
-		while (t > s && is_ows(t[-1]))
-			t--;
-		if (http1_eq(s, (size_t)(t - s), token))
+	const char *v = value, *s;
+	size_t n;
+	while (list_next(&v, value + len, &s, &n))
+		if (http1_eq(s, n, token))
 			return true;
-		v = comma ? comma + 1 : end;
-	}
 	return false;
 }
 
@@ -482,23 +495,14 @@ int http1_body_kind(const struct http1_head *h, bool is_response,
 		if (!http1_eq(f->name, f->name_len, "Transfer-Encoding"))
 			continue;
 		has_te = true;
-		const char *v = f->value, *end = f->value + f->value_len;
-		while (v < end) {
-			const char *comma = memchr(v, ',', (size_t)(end - v));
-			const char *e = comma ? comma : end;
-			const char *s = v;
-			while (s < e && is_ows(*s))
-				s++;
-			const char *t = e;
-			while (t > s && is_ows(t[-1]))
-				t--;
-			if (t > s) {
-				ncodings++;
-				last_chunked =
-				    http1_eq(s, (size_t)(t - s), "chunked");
-				nchunked += last_chunked;
-			}
-			v = comma ? comma + 1 : end;
+		const char *v = f->value, *s;
+		size_t n;
+		while (list_next(&v, f->value + f->value_len, &s, &n)) {
+			if (n == 0)
+				continue;
+			ncodings++;
+			last_chunked = http1_eq(s, n, "chunked");
+			nchunked += last_chunked;
 		}
 	}
 
