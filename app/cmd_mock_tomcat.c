@@ -289,6 +289,7 @@ int cmd_mock_tomcat(int argc, char **argv)
 	cli.loop = &loop;
 	cfg.on_event = log_event;
 	cfg.event_ctx = &cli;
+	cfg.frame_events = cli.verbose > 1;
 	char err[300] = "";
 	int r = mock_tomcat_start(&loop, &cfg, &cli.m, err, sizeof(err));
 	if (r < 0) {

@@ -36,6 +36,7 @@ struct mock_conn {
 	struct http1_chunked chunked;
 	struct mock_ws *ws;	  /* PHASE_WS */
 	struct mock_ajp_req *ajp; /* AJP: the request waiting for its body */
+	char peer[48];		  /* "127.0.0.1:40123", set on first use */
 };
 
 /* Output gathered while one read is served, written with one writev at

@@ -42,12 +42,12 @@ void mock_emit(struct mock_tomcat *m, struct mock_conn *c,
 {
 	if (!m->cfg.on_event)
 		return;
-	char peer[80] = "";
 	if (c) {
 		ev->connector = (enum mock_connector)c->kind;
 		ev->conn_id = c->id;
-		net_stream_peer(&c->s, peer, sizeof(peer));
-		ev->peer = peer;
+		if (!c->peer[0]) /* one getpeername per connection */
+			net_stream_peer(&c->s, c->peer, sizeof(c->peer));
+		ev->peer = c->peer;
 	}
 	m->cfg.on_event(m->cfg.event_ctx, ev);
 }
@@ -122,7 +122,7 @@ static void conn_closed(struct net_stream *s)
 		struct mock_event ev = {.type = MOCK_EV_CLOSE};
 		ev.connector = (enum mock_connector)c->kind;
 		ev.conn_id = c->id;
-		ev.peer = "";
+		ev.peer = c->peer;
 		m->cfg.on_event(m->cfg.event_ctx, &ev);
 	}
 	if (c->prev)
