@@ -70,6 +70,7 @@ struct mock_config {
 	size_t max_head;	/* 0: 8192 (Tomcat's maxHttpHeaderSize) */
 	uint64_t max_message;	/* 0: 64 MiB; beyond it close 1009 */
 	mock_event_cb on_event; /* may be NULL */
+	bool frame_events;	/* also MOCK_EV_WS_FRAME, one a frame */
 	void *event_ctx;
 };
 

@@ -230,7 +230,7 @@ static int frame_end(struct mock_conn *c, bool fin)
 
 static void emit_frame_event(struct mock_conn *c, uint8_t opcode, uint64_t len)
 {
-	if (!c->m->cfg.on_event)
+	if (!c->m->cfg.on_event || !c->m->cfg.frame_events)
 		return;
 	struct mock_event ev = {.type = MOCK_EV_WS_FRAME};
 	ev.opcode = opcode;
