@@ -20,8 +20,7 @@ int ws_hs_key_new(char out[WS_KEY_LEN + 1]);
 
 /* The Sec-WebSocket-Accept value for `key` into out, NUL-terminated.
  * Returns 0 or PROTO_E_CRYPTO. */
-int ws_hs_accept(const char *key, size_t key_len,
-		 char out[WS_ACCEPT_LEN + 1]);
+int ws_hs_accept(const char *key, size_t key_len, char out[WS_ACCEPT_LEN + 1]);
 
 /* Whether a parsed request asks for a websocket upgrade at all
  * (Upgrade: websocket token, Connection: upgrade token, GET). */
@@ -44,8 +43,8 @@ struct ws_hs_request {
  * bytes, Sec-WebSocket-Version: 13. Returns 0 and fills *out, or
  * PROTO_E_WS_HANDSHAKE with *why (if non-NULL) a static readable reason.
  * The first of several Sec-WebSocket-Protocol fields is reported. */
-int ws_hs_check_request(const struct http1_head *req,
-			struct ws_hs_request *out, const char **why);
+int ws_hs_check_request(const struct http1_head *req, struct ws_hs_request *out,
+			const char **why);
 
 /* Check a server's answer to a request sent with `key`, as a browser
  * does (section 4.1): 0 if it opens the connection; PROTO_E_WS_HANDSHAKE
