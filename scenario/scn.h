@@ -1,0 +1,238 @@
+/* The .scn scenario language: the syntax tree, the parser (strict, every
+ * error as file:line:col with the offending line and a caret), macro
+ * expansion and a printer. libc only: no I/O beyond reading the file and
+ * writing to a FILE *.
+ *
+ * A scenario declares components (a mock `tomcat`; a proxy under test:
+ * `apache`, `nginx`, `haproxy`, or an already running `proxy ... at
+ * ADDR`) and `client`s, each with steps (send, close, wait, repeat,
+ * backend stop/start) and expectations (status, headers, open, closed,
+ * messages, pong, body, what the backend received). docs/scenario.md is
+ * the reference; every keyword in scn_keywords() is documented there (a
+ * test checks it).
+ *
+ * Strings are kept as templates: `${comp.field}` macros are checked at
+ * parse time (the component exists and has that field) and expanded at run
+ * time with scn_expand(), once the components' ports are known.
+ */
+#ifndef WSSIM_SCN_H
+#define WSSIM_SCN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct scn_pos {
+	unsigned line, col; /* 1-based */
+};
+
+/* A byte string (owned; NUL-terminated, but may hold NULs: use len). */
+struct scn_bytes {
+	char *s;
+	size_t len;
+};
+
+enum scn_comp_kind {
+	SCN_TOMCAT,   /* the mock Tomcat */
+	SCN_APACHE,   /* the real apache2, started with a generated config */
+	SCN_NGINX,    /* the real nginx */
+	SCN_HAPROXY,  /* the real haproxy */
+	SCN_EXTERNAL, /* a proxy already running at an address */
+};
+
+enum scn_cert_kind {
+	SCN_CERT_VALID,	      /* issued by the run's test CA */
+	SCN_CERT_SELF_SIGNED, /* not issued by the CA */
+	SCN_CERT_EXPIRED,     /* issued by the CA, expired */
+	SCN_CERT_WRONG_HOST,  /* issued by the CA for another name */
+};
+
+enum scn_conn_kind {
+	SCN_CONN_HTTP,
+	SCN_CONN_HTTPS,
+	SCN_CONN_AJP,
+	SCN_NCONN
+};
+
+/* A connector of a tomcat, or a listener of a proxy. */
+struct scn_listen {
+	bool on;
+	enum scn_cert_kind cert; /* HTTPS */
+	char *secret;		 /* AJP: required secret, or NULL */
+	unsigned packet_size;	 /* AJP: 0 for the default 8192 */
+	struct scn_pos pos;
+};
+
+/* `map "backend:8009" t1.ajp`: in an included config file, this address
+ * is replaced by where the component field is at run time. */
+struct scn_map {
+	char *from;	 /* "backend:8009" as written in the file */
+	char *to_comp;	 /* "t1" */
+	char *to_field;	 /* "ajp" */
+	struct scn_pos pos;
+};
+
+struct scn_component {
+	enum scn_comp_kind kind;
+	char *name;
+	struct scn_pos pos;
+	/* tomcat: connectors; proxies: listeners (http, https) */
+	struct scn_listen listen[SCN_NCONN];
+	/* proxies */
+	char *config;		 /* verbatim block (template), or NULL */
+	struct scn_pos config_pos; /* of its first character */
+	char *include;		 /* a config file to include, or NULL */
+	struct scn_map *maps;
+	size_t nmaps;
+	char **modules; /* apache: modules to load beyond those derived */
+	size_t nmodules;
+	char *min_version; /* "2.4.47": skip the scenario below it */
+	/* external */
+	char *address; /* "127.0.0.1:8080" */
+};
+
+enum scn_step_kind {
+	/* actions */
+	SCN_SEND_TEXT,	   /* data */
+	SCN_SEND_BINARY,   /* data */
+	SCN_SEND_PING,	   /* data (may be empty) */
+	SCN_SEND_PONG,	   /* data */
+	SCN_SEND_FRAGMENTS,/* pieces; binary says text or binary */
+	SCN_CLOSE,	   /* code (0: none), data = reason */
+	SCN_WAIT,	   /* ms */
+	SCN_REPEAT,	   /* count, body */
+	SCN_STOP,	   /* comp[.field]: stop a tomcat or one connector */
+	SCN_START,	   /* comp[.field] */
+	/* expectations (each may carry within_ms) */
+	SCN_EXPECT_STATUS, /* code: the HTTP status */
+	SCN_EXPECT_HEADER, /* name, data = value (NULL: just present);
+			      match */
+	SCN_EXPECT_NO_HEADER, /* name */
+	SCN_EXPECT_OPEN,
+	SCN_EXPECT_CLOSED, /* code (0: any), clean (-1 any), data = reason
+			      (NULL: any) */
+	SCN_EXPECT_TEXT,   /* data; match */
+	SCN_EXPECT_BINARY, /* data */
+	SCN_EXPECT_ECHO,   /* the last message sent comes back */
+	SCN_EXPECT_PONG,   /* data (NULL: any payload) */
+	SCN_EXPECT_BODY,   /* data; match (http clients) */
+	SCN_EXPECT_BACKEND /* comp, field (connector or NULL), data =
+			      path (NULL: any), name/value = a header,
+			      upgrade (-1 any, 0 no, 1 yes) */
+};
+
+enum scn_match {
+	SCN_MATCH_EXACT,
+	SCN_MATCH_CONTAINS,
+};
+
+struct scn_step {
+	enum scn_step_kind kind;
+	struct scn_pos pos;
+	struct scn_bytes data; /* payload, reason, value, path; s NULL
+				  when absent */
+	struct scn_bytes *pieces; /* SEND_FRAGMENTS */
+	size_t npieces;
+	bool binary;		  /* SEND_FRAGMENTS */
+	enum scn_match match;
+	int code;		  /* status or close code */
+	int clean;		  /* CLOSED: -1 any, 0 unclean, 1 clean */
+	int upgrade;		  /* EXPECT_BACKEND */
+	char *name;		  /* header name */
+	char *comp, *field;	  /* STOP, START, EXPECT_BACKEND */
+	uint64_t ms;		  /* WAIT */
+	uint64_t within_ms;	  /* expectations: 0 = the client's timeout */
+	unsigned count;		  /* REPEAT */
+	struct scn_step *body;	  /* REPEAT */
+	size_t nbody;
+};
+
+struct scn_header {
+	char *name;
+	char *value; /* template */
+};
+
+struct scn_client {
+	char *name;
+	struct scn_pos pos;
+	char *url; /* template: ws://, wss://, http://, https:// */
+	struct scn_pos url_pos;
+	struct scn_header *headers; /* extra request headers */
+	size_t nheaders;
+	char *origin;	   /* NULL: derived from the URL, as a browser */
+	char *protocols;   /* Sec-WebSocket-Protocol offer, or NULL */
+	char *extensions;  /* NULL: Chrome's default offer; "" none */
+	char *method;	   /* http clients: NULL = GET */
+	bool insecure;	   /* wss/https: do not verify the peer */
+	uint64_t timeout_ms; /* default for each wait; 0 = the file's */
+	struct scn_step *steps;
+	size_t nsteps;
+};
+
+struct scn_file {
+	char *path;
+	char *title; /* `scenario "..."`, or NULL */
+	uint64_t timeout_ms; /* `timeout 10s`; default 5000 per wait */
+	struct scn_component *comps;
+	size_t ncomps;
+	struct scn_client *clients;
+	size_t nclients;
+};
+
+struct scn_error {
+	char file[512];
+	unsigned line, col;
+	char message[256];
+	char text[512]; /* the offending line, without its newline */
+};
+
+/* Parse a whole file. Returns 0 and *out (free with scn_free), or -1 with
+ * *err filled: syntax errors, unknown words, macros naming undeclared
+ * components or fields they lack, values out of range (close code, port,
+ * size, status), steps after `close`, duplicate names, an empty file or
+ * one without clients, an unreadable file (line 0). */
+int scn_parse_file(const char *path, struct scn_file **out,
+		   struct scn_error *err);
+/* The same from memory; `name` is used as the file name in errors. */
+int scn_parse_string(const char *name, const char *text, size_t len,
+		     struct scn_file **out, struct scn_error *err);
+void scn_free(struct scn_file *f);
+
+/* Print an error as
+ *   file:line:col: message
+ *       the offending line
+ *       ^
+ * (the caret under column col; colour only when `color`). */
+void scn_error_print(FILE *f, const struct scn_error *err, bool color);
+
+/* The component called `name`, or NULL. */
+const struct scn_component *scn_find_comp(const struct scn_file *f,
+					  const char *name);
+
+/* Whether component c has macro field `field`: tomcat "http", "https",
+ * "ajp" (declared connectors), proxies "http", "https" (declared
+ * listeners), external "http" (or "https" when declared so); every
+ * component also has "host" (the address it binds, 127.0.0.1). */
+bool scn_comp_has_field(const struct scn_component *c, const char *field);
+
+/* Expand macros in a template. `resolve` gives the value of comp.field
+ * (returns 0, or -1 if unknown). In a config block (in_config true), a
+ * `${x}` or `${x.y}` whose x is not a component is Apache's own and left
+ * as written; `$${` stands for a literal `${` everywhere. Returns a
+ * malloc'd string, or NULL with a message in err (an unresolvable macro
+ * outside a config block). */
+typedef int (*scn_resolve_cb)(void *ctx, const char *comp, const char *field,
+			      char *out, size_t outlen);
+char *scn_expand(const char *tmpl, bool in_config, scn_resolve_cb resolve,
+		 void *ctx, char *err, size_t errlen);
+
+/* Print a scenario back as .scn text that parses to the same tree (used
+ * by capture to write recordings). Returns 0 or -1 (write error). */
+int scn_print(FILE *out, const struct scn_file *f);
+
+/* Every keyword of the language, NULL-terminated (for the reference and
+ * the test that keeps docs/scenario.md complete). */
+const char *const *scn_keywords(void);
+
+#endif

@@ -1,0 +1,98 @@
+/* The proxy under test, for real: Debian's apache2, nginx or haproxy
+ * started as a child process on loopback with a private generated config
+ * (its own server root / prefix, pid file, logs, lock/mutex dir and
+ * ephemeral ports, the modules it needs, the scenario's config block
+ * pasted in), waited for until its port answers, and stopped — with its
+ * children — on every exit path (success, failure, timeout, SIGINT,
+ * SIGTERM, and a crash or SIGKILL of wssim: its own process group and a
+ * parent-death signal). Its error log is kept for reports and scanned for
+ * alerts. A missing binary is a clear error naming the package.
+ *
+ * This module blocks (fork/exec, polling the port for at most the start
+ * timeout): proxies start in milliseconds, and a run brings them up before
+ * its loop serves clients. Everything lives under the run's temp dir.
+ */
+#ifndef WSSIM_SIM_PROXY_H
+#define WSSIM_SIM_PROXY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "scn.h"
+
+struct proxy_spec {
+	enum scn_comp_kind kind; /* SCN_APACHE, SCN_NGINX, SCN_HAPROXY */
+	const char *name;	 /* the component's name, for messages */
+	const char *dir;	 /* a fresh directory of its own (created) */
+	const char *bin;	 /* NULL: apache2 / nginx / haproxy on PATH,
+				    then /usr/sbin */
+	/* the scenario's config block with macros expanded, or NULL */
+	const char *config;
+	unsigned config_line;	 /* the block's first line in the .scn */
+	/* or a file to include, with address maps applied ("from" -> "to") */
+	const char *include;
+	const char *const *map_from, *const *map_to;
+	size_t nmaps;
+	const char *const *modules; /* apache: extra modules, NULL-ended */
+	const char *min_version;    /* "2.4.47" or NULL */
+	int http_port;		    /* the ports to listen on (chosen by the
+				       run), -1 for none */
+	int https_port;
+	const char *cert_file, *key_file; /* HTTPS listener (PEM) */
+	const char *ca_file;	 /* the run's test CA, for backend TLS
+				    (SSLProxyCACertificateFile) */
+	unsigned start_timeout_ms; /* 0: 5000 */
+};
+
+struct proxy {
+	enum scn_comp_kind kind;
+	pid_t pid; /* its process group too */
+	char *dir;
+	char *conf_path;
+	char *error_log;
+	char version[32]; /* "2.4.71" */
+};
+
+enum proxy_status {
+	PROXY_OK = 0,
+	PROXY_E_MISSING = -1, /* binary not installed: message names the
+				 package (exit 3) */
+	PROXY_E_CONFIG = -2,  /* the proxy refused its config: message
+				 quotes it and points at the .scn line
+				 (exit 2) */
+	PROXY_E_START = -3,   /* exited, or did not answer in time (exit 3) */
+	PROXY_E_VERSION = -4, /* below min_version: message says so (the
+				 scenario is skipped) */
+};
+
+/* Generate the config, start the proxy and wait until every port it
+ * listens on answers. Returns PROXY_OK with *p filled (stop it with
+ * proxy_stop), or a proxy_status with a readable message in err (the
+ * process, if any, is already gone). */
+int proxy_start(const struct proxy_spec *spec, struct proxy *p, char *err,
+		size_t errlen);
+
+/* Stop the proxy and its whole process group (SIGTERM, then SIGKILL after
+ * a short grace), reap it, and free *p (the directory stays: the run
+ * removes it, or keeps it with --keep). Idempotent. */
+void proxy_stop(struct proxy *p);
+
+/* The error log so far (malloc'd, NULL if none), for failure reports. */
+char *proxy_error_log(const struct proxy *p);
+
+/* The version of the proxy binary ("2.4.71"), or -1 with a message (the
+ * binary is missing). */
+int proxy_version(enum scn_comp_kind kind, const char *bin, char *out,
+		  size_t outlen, char *err, size_t errlen);
+
+/* Kill every process that a previous, SIGKILLed wssim left behind, and
+ * remove its stale temp dirs: dirs named wssim-run-* under `tmp` whose
+ * owner pid (in the dir's "owner" file) is dead. Returns the number
+ * cleaned. */
+int proxy_reap_stale(const char *tmp);
+
+/* Pick a free loopback port (bind to 0, read it, close). */
+int proxy_free_port(void);
+
+#endif
