@@ -118,7 +118,8 @@ enum scn_step_kind {
 	SCN_EXPECT_PONG,   /* data (NULL: any payload) */
 	SCN_EXPECT_BODY,   /* data; match (http clients) */
 	SCN_EXPECT_BACKEND /* comp, field (connector or NULL), data =
-			      path (NULL: any), name/value = a header,
+			      path (NULL: any), name/value = a header
+			      (value NULL: just present),
 			      upgrade (-1 any, 0 no, 1 yes) */
 };
 
@@ -140,6 +141,7 @@ struct scn_step {
 	int clean;		  /* CLOSED: -1 any, 0 unclean, 1 clean */
 	int upgrade;		  /* EXPECT_BACKEND */
 	char *name;		  /* header name */
+	char *value;		  /* EXPECT_BACKEND: header value, or NULL */
 	char *comp, *field;	  /* STOP, START, EXPECT_BACKEND */
 	uint64_t ms;		  /* WAIT */
 	uint64_t within_ms;	  /* expectations: 0 = the client's timeout */
