@@ -13,5 +13,6 @@ enum {
 };
 
 int cmd_mock_tomcat(int argc, char **argv);
+int cmd_run(int argc, char **argv);
 
 #endif

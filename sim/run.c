@@ -1,0 +1,324 @@
+/* One scenario run, start to finish (see run.h): the run dir, signals and
+ * the deadline, the clients one after another, the report. */
+#include "run.h"
+
+#include <errno.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "run_int.h"
+
+static volatile bool interrupted;
+
+bool sim_interrupted(void)
+{
+	return interrupted;
+}
+
+static uint64_t obs_now(const struct run *run)
+{
+	return uv_hrtime() / 1000 - run->r->obs.t0_us;
+}
+
+static char *xstrdup(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+static int make_dir(struct run *run, char *err, size_t errlen)
+{
+	const char *tmp = run->o->tmp ? run->o->tmp : getenv("TMPDIR");
+	if (!tmp || !*tmp)
+		tmp = "/tmp";
+	proxy_reap_stale(tmp);
+	char tmpl[512];
+	snprintf(tmpl, sizeof(tmpl), "%s/wssim-run-%d-XXXXXX", tmp,
+		 (int)getpid());
+	if (!mkdtemp(tmpl)) {
+		snprintf(err, errlen, "cannot create a run dir under %s: %s",
+			 tmp, strerror(errno));
+		return -1;
+	}
+	run->dir = strdup(tmpl);
+	char owner[600];
+	snprintf(owner, sizeof(owner), "%s/owner", tmpl);
+	FILE *fo = fopen(owner, "w");
+	if (fo) {
+		fprintf(fo, "%d\n", (int)getpid());
+		fclose(fo);
+	}
+	return run->dir ? 0 : -1;
+}
+
+static void closed_nothing(uv_handle_t *h)
+{
+	(void)h;
+}
+
+static void all_down(struct run *run)
+{
+	uv_close((uv_handle_t *)&run->sigint, closed_nothing);
+	uv_close((uv_handle_t *)&run->sigterm, closed_nothing);
+	uv_close((uv_handle_t *)&run->deadline, closed_nothing);
+}
+
+static void finish(struct run *run)
+{
+	struct sim_report *r = run->r;
+	if (run->aborted) {
+		r->outcome = SIM_ERR_ENV;
+		free(r->message);
+		r->message = strdup(run->abort_why);
+	} else if (r->outcome == SIM_PASS) {
+		for (size_t i = 0; i < r->nclients; i++)
+			if (!r->clients[i].passed)
+				r->outcome = SIM_FAIL;
+	}
+	run_topo_down(run, all_down);
+}
+
+static char *expand_cb(void *ctx, const char *tmpl, char *err, size_t errlen)
+{
+	return scn_expand(tmpl, false, run_resolve, ctx, err, errlen);
+}
+
+static void next_client(struct run *run);
+
+/* "closed 1006 (x)" + "y" -> "closed 1006 (x; y)" */
+static char *with_why(const char *summary, const char *why)
+{
+	size_t n = strlen(summary);
+	char *s = malloc(n + strlen(why) + 8);
+	if (!s)
+		return NULL;
+	if (!*why)
+		strcpy(s, summary);
+	else if (n && summary[n - 1] == ')')
+		sprintf(s, "%.*s; %s)", (int)(n - 1), summary, why);
+	else
+		sprintf(s, "%s (%s)", summary, why);
+	return s;
+}
+
+static void client_done(void *arg, const struct sim_client_result *res)
+{
+	struct run *run = arg;
+	struct sim_report *r = run->r;
+	const struct scn_client *def = &run->f->clients[r->nclients];
+	struct sim_client_report *cr = &r->clients[r->nclients++];
+	run->cur = NULL;
+	cr->name = strdup(def->name);
+	cr->line = def->pos.line;
+	cr->ms = (obs_now(run) - run->client_t0) / 1000;
+	cr->passed = res->passed;
+	char failure[1200];
+	snprintf(failure, sizeof(failure), "%s", res->failure);
+	cr->fail_line = res->failed_step ? res->failed_step->pos.line : 0;
+	unsigned bline = 0;
+	if (!run_backend_expectations(run, def, res->failed_step,
+				      run->client_t0, failure, sizeof(failure),
+				      &bline) &&
+	    cr->passed) {
+		cr->passed = false;
+		cr->fail_line = bline;
+	}
+	char why[300];
+	const char *hint;
+	run_diagnose(run, res, run->client_t0, why, sizeof(why), &hint);
+	cr->summary = with_why(res->summary, why);
+	sim_obs_add(&r->obs, SIM_HOP_CLIENT, SIM_EV_EXPECT, def->name,
+		    cr->passed ? 0 : 1, "%s: %s", cr->passed ? "PASS" : "FAIL",
+		    cr->summary ? cr->summary : "");
+	if (!cr->passed) {
+		r->obs.ev[r->obs.n - 1].failed = true;
+		cr->failure = strdup(failure);
+		cr->hint = xstrdup(hint);
+		cr->trace = run_trace(run, run->client_t0);
+	}
+	next_client(run);
+}
+
+static void next_client(struct run *run)
+{
+	struct sim_report *r = run->r;
+	while (!run->aborted && r->nclients < run->f->nclients) {
+		const struct scn_client *def = &run->f->clients[r->nclients];
+		char err[512] = "";
+		char *url = scn_expand(def->url, false, run_resolve, run, err,
+				       sizeof(err));
+		struct sim_client_env env = {
+		    .loop = &run->loop,
+		    .tls_verify = run->tls_verify,
+		    .tls_insecure = run->tls_insecure,
+		    .obs = &r->obs,
+		    .default_timeout_ms =
+			run->f->timeout_ms ? run->f->timeout_ms : 5000,
+		    .expand = expand_cb,
+		    .backend = run_backend_action,
+		    .ctx = run,
+		};
+		run->client_t0 = obs_now(run);
+		int rc = url ? sim_client_start(def, url, &env, client_done,
+						run, &run->cur)
+			     : -1;
+		free(url);
+		if (rc == 0)
+			return; /* client_done continues */
+		struct sim_client_report *cr = &r->clients[r->nclients++];
+		cr->name = strdup(def->name);
+		cr->line = def->pos.line;
+		cr->fail_line = def->url_pos.line;
+		cr->summary = strdup("not started");
+		char msg[700];
+		snprintf(msg, sizeof(msg), "cannot start the client: %s",
+			 err[0] ? err
+				: "unusable URL (ws, wss, http, https to "
+				  "a loopback address)");
+		cr->failure = strdup(msg);
+	}
+	finish(run);
+}
+
+static void abort_run(struct run *run, const char *why)
+{
+	if (run->aborted)
+		return;
+	run->aborted = true;
+	run->abort_why = why;
+	sim_obs_add(&run->r->obs, SIM_HOP_RUN, SIM_EV_ERROR, "run", 0, "%s",
+		    why);
+	if (run->cur)
+		sim_client_abort(run->cur); /* its done finishes the run */
+}
+
+static void on_signal(uv_signal_t *s, int signum)
+{
+	interrupted = true;
+	abort_run(s->data, signum == SIGINT ? "interrupted (SIGINT)"
+					    : "interrupted (SIGTERM)");
+}
+
+static void on_deadline(uv_timer_t *t)
+{
+	abort_run(t->data, "the run took longer than its time limit");
+}
+
+static void live_print(void *ctx, const struct sim_event *e)
+{
+	(void)ctx;
+	static const char *const hops[] = {"client", "proxy", "backend", "run"};
+	fprintf(stderr, "  %8.1f ms  %-7s %-14s %s%s\n",
+		(double)e->t_us / 1000.0, hops[e->hop], e->who,
+		e->failed ? "FAILED " : "", e->text ? e->text : "");
+}
+
+static int rm_tree(const char *dir);
+
+enum sim_outcome sim_run(const struct scn_file *f, const struct sim_run_opts *o,
+			 struct sim_report *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->path = strdup(f->path ? f->path : "-");
+	r->title = xstrdup(f->title);
+	sim_obs_init(&r->obs);
+	if (o->verbose) {
+		r->obs.live = live_print;
+		r->obs.live_ctx = NULL;
+	}
+	r->clients = calloc(f->nclients ? f->nclients : 1, sizeof(*r->clients));
+	uint64_t t_start = uv_hrtime();
+	struct run run;
+	memset(&run, 0, sizeof(run));
+	run.f = f;
+	run.o = o;
+	run.r = r;
+	uv_loop_init(&run.loop);
+	uv_signal_init(&run.loop, &run.sigint);
+	uv_signal_init(&run.loop, &run.sigterm);
+	run.sigint.data = run.sigterm.data = &run;
+	uv_signal_start(&run.sigint, on_signal, SIGINT);
+	uv_signal_start(&run.sigterm, on_signal, SIGTERM);
+	uv_timer_init(&run.loop, &run.deadline);
+	run.deadline.data = &run;
+	uv_timer_start(&run.deadline, on_deadline,
+		       o->run_timeout_ms ? o->run_timeout_ms : 120000, 0);
+	char err[1024] = "";
+	enum sim_outcome oc = r->clients ? SIM_PASS : SIM_ERR_ENV;
+	if (oc == SIM_PASS && make_dir(&run, err, sizeof(err)) < 0)
+		oc = SIM_ERR_ENV;
+	if (oc == SIM_PASS)
+		oc = run_topo_up(&run, err, sizeof(err));
+	if (oc != SIM_PASS) {
+		r->outcome = oc;
+		r->message = strdup(err);
+		run_topo_down(&run, all_down);
+	} else {
+		next_client(&run);
+	}
+	uv_run(&run.loop, UV_RUN_DEFAULT);
+	if (uv_loop_close(&run.loop) != 0) {
+		/* A handle is still open: a bug. Report it, don't hang. */
+		sim_obs_add(&r->obs, SIM_HOP_RUN, SIM_EV_ERROR, "run", 0,
+			    "internal: a handle was left open");
+	}
+	for (size_t i = 0; i < run.ncomps; i++) {
+		free(run.comps[i].cert_file);
+		free(run.comps[i].key_file);
+	}
+	free(run.comps);
+	if (run.tls_verify)
+		SSL_CTX_free(run.tls_verify);
+	if (run.tls_insecure)
+		SSL_CTX_free(run.tls_insecure);
+	if (run.have_ca)
+		tls_ca_free(&run.ca);
+	free(run.ca_path);
+	if (run.dir) {
+		if (o->keep && r->outcome != SIM_PASS)
+			r->kept_dir = run.dir;
+		else {
+			rm_tree(run.dir);
+			free(run.dir);
+		}
+	}
+	r->ms = (uv_hrtime() - t_start) / 1000000;
+	return r->outcome;
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag,
+		  struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	remove(path);
+	return 0;
+}
+
+static int rm_tree(const char *dir)
+{
+	return nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+void sim_report_free(struct sim_report *r)
+{
+	for (size_t i = 0; i < r->nclients; i++) {
+		struct sim_client_report *c = &r->clients[i];
+		free(c->name);
+		free(c->summary);
+		free(c->failure);
+		free(c->hint);
+		free(c->trace);
+	}
+	free(r->clients);
+	free(r->path);
+	free(r->title);
+	free(r->message);
+	free(r->proxy_log);
+	free(r->kept_dir);
+	sim_obs_free(&r->obs);
+	memset(r, 0, sizeof(*r));
+}

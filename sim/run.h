@@ -1,0 +1,72 @@
+/* One scenario run: bring up its topology (mock Tomcats in process on one
+ * libuv loop, the real proxies as children), run its clients one after
+ * another, check backend-side expectations against what the mocks saw,
+ * tear everything down on every path, and fill a report. Everything of
+ * the run lives under one temp dir, removed at the end (kept with
+ * --keep when the run failed). */
+#ifndef WSSIM_SIM_RUN_H
+#define WSSIM_SIM_RUN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "observer.h"
+#include "scn.h"
+
+struct sim_run_opts {
+	int verbose;		/* 1: every event live on stderr */
+	bool keep;		/* keep the run dir of a failed run */
+	const char *apache_bin; /* NULL: apache2 from PATH or /usr/sbin */
+	const char *nginx_bin;
+	const char *haproxy_bin;
+	const char *tmp;	 /* NULL: $TMPDIR or /tmp */
+	uint64_t run_timeout_ms; /* whole run; 0: 120 s */
+};
+
+enum sim_outcome {
+	SIM_PASS,
+	SIM_FAIL,	  /* an expectation failed: exit 1 */
+	SIM_SKIP,	  /* e.g. the proxy is older than the scenario needs */
+	SIM_ERR_SCENARIO, /* the scenario is wrong (a config the proxy
+			     refuses): exit 2 */
+	SIM_ERR_ENV,	  /* a binary missing, a port or process failure:
+			     exit 3 */
+};
+
+struct sim_client_report {
+	char *name;
+	unsigned line; /* of the client in the .scn */
+	bool passed;
+	char *summary;	    /* what was observed */
+	char *failure;	    /* expected vs observed, NULL if passed */
+	unsigned fail_line; /* the failed step's line */
+	char *hint;	    /* a known misconfiguration and its fix, or NULL */
+	char *trace;	    /* the hop trace around the failure, or NULL */
+	uint64_t ms;
+};
+
+struct sim_report {
+	char *path;
+	char *title;
+	enum sim_outcome outcome;
+	char *message; /* skip reason, or the error */
+	struct sim_client_report *clients;
+	size_t nclients;
+	uint64_t ms;
+	char *proxy_log; /* the proxies' error logs, on failure */
+	char *kept_dir;	 /* --keep: where the run's files are */
+	struct sim_observer obs;
+};
+
+/* Run a parsed scenario. Always fills *r (free with sim_report_free);
+ * returns r->outcome. Ctrl-C / SIGTERM during the run abort it and tear
+ * everything down (outcome SIM_ERR_ENV, message "interrupted"). */
+enum sim_outcome sim_run(const struct scn_file *f, const struct sim_run_opts *o,
+			 struct sim_report *r);
+void sim_report_free(struct sim_report *r);
+
+/* Set by the signal handling of sim_run when SIGINT/SIGTERM arrived, so a
+ * caller running several scenarios stops starting new ones. */
+bool sim_interrupted(void);
+
+#endif

@@ -1,0 +1,276 @@
+/* What the mock Tomcats saw during a run: their events into the observer,
+ * the `expect backend` checks, and the diagnosis that explains a client's
+ * outcome by the hop where it went wrong ("the mock received the upgrade
+ * on its AJP connector"). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "http1.h"
+#include "proto_buf.h"
+#include "run_int.h"
+
+static bool headers_have_token(const struct mock_header *h, size_t n,
+			       const char *name, const char *token)
+{
+	for (size_t i = 0; i < n; i++)
+		if (http1_eq(h[i].name, h[i].name_len, name) &&
+		    http1_value_has_token(h[i].value, h[i].value_len, token))
+			return true;
+	return false;
+}
+
+void run_backend_event(void *ctx, const struct mock_event *ev)
+{
+	struct run_comp *c = ctx;
+	struct sim_observer *obs = &c->run->r->obs;
+	char who[128];
+	snprintf(who, sizeof(who), "%s.%s", c->def->name,
+		 mock_connector_name(ev->connector));
+	switch (ev->type) {
+	case MOCK_EV_REQUEST: {
+		struct proto_buf hb = PROTO_BUF_INIT;
+		for (size_t i = 0; i < ev->nheaders; i++)
+			proto_buf_appendf(
+			    &hb, "%.*s: %.*s\n", (int)ev->headers[i].name_len,
+			    ev->headers[i].name, (int)ev->headers[i].value_len,
+			    ev->headers[i].value);
+		char *headers = proto_buf_steal(&hb, NULL);
+		proto_buf_free(&hb);
+		bool up = headers_have_token(ev->headers, ev->nheaders,
+					     "Upgrade", "websocket");
+		struct sim_event *e = sim_obs_add(
+		    obs, SIM_HOP_BACKEND, SIM_EV_REQUEST, who, 0, "%s %s%s",
+		    ev->method, ev->target, up ? " (websocket upgrade)" : "");
+		if (e)
+			sim_obs_set_request(
+			    e, mock_connector_name(ev->connector), ev->method,
+			    ev->target, headers ? headers : "", up);
+		free(headers);
+		break;
+	}
+	case MOCK_EV_RESPONSE:
+		sim_obs_add(obs, SIM_HOP_BACKEND, SIM_EV_RESPONSE, who,
+			    ev->status, "answered %d%s%s", ev->status,
+			    ev->detail ? ": " : "",
+			    ev->detail ? ev->detail : "");
+		break;
+	case MOCK_EV_WS_OPEN:
+		sim_obs_add(obs, SIM_HOP_BACKEND, SIM_EV_OPEN, who, 101,
+			    "websocket session open (%s)%s%s", ev->target,
+			    ev->detail ? ", " : "",
+			    ev->detail ? ev->detail : "");
+		break;
+	case MOCK_EV_WS_CLOSE:
+		sim_obs_add(obs, SIM_HOP_BACKEND, SIM_EV_CLOSE, who, ev->status,
+			    "sent close %d \"%s\"", ev->status,
+			    ev->detail ? ev->detail : "");
+		break;
+	case MOCK_EV_PROTOCOL_ERROR:
+		sim_obs_add(obs, SIM_HOP_BACKEND, SIM_EV_ERROR, who, ev->status,
+			    "protocol error: %s", ev->detail ? ev->detail : "");
+		break;
+	case MOCK_EV_ACCEPT:
+		sim_obs_add(obs, SIM_HOP_BACKEND, SIM_EV_CONNECT, who, 0,
+			    "connection from %s", ev->peer ? ev->peer : "?");
+		break;
+	case MOCK_EV_NOTE:
+		sim_obs_add(obs, SIM_HOP_BACKEND, SIM_EV_NOTE, who, ev->status,
+			    "%s", ev->detail ? ev->detail : "");
+		break;
+	case MOCK_EV_LISTENING:
+	case MOCK_EV_WS_FRAME:
+	case MOCK_EV_CLOSE:
+		break;
+	}
+}
+
+/* The path of a request target (no query, no scheme/authority). */
+static size_t target_path(const char *t, const char **p)
+{
+	const char *s = t;
+	if (!strncasecmp(s, "http://", 7) || !strncasecmp(s, "https://", 8)) {
+		s = strchr(s + 8, '/');
+		if (!s)
+			s = "/";
+	}
+	*p = s;
+	return strcspn(s, "?");
+}
+
+static bool header_matches(const char *headers, const char *name,
+			   const char *value)
+{
+	size_t nl = strlen(name);
+	for (const char *l = headers; l && *l;) {
+		const char *end = strchr(l, '\n');
+		size_t len = end ? (size_t)(end - l) : strlen(l);
+		if (len > nl + 1 && !strncasecmp(l, name, nl) && l[nl] == ':') {
+			const char *v = l + nl + 1;
+			while (*v == ' ')
+				v++;
+			size_t vl = len - (size_t)(v - l);
+			if (!value || http1_eq(v, vl, value) ||
+			    http1_value_has_token(v, vl, value))
+				return true;
+		}
+		l = end ? end + 1 : NULL;
+	}
+	return false;
+}
+
+static bool backend_step_holds(struct run *run, const struct scn_step *st,
+			       uint64_t t0, char *seen, size_t seenlen)
+{
+	const struct sim_observer *o = &run->r->obs;
+	size_t plen = strlen(st->comp);
+	int nseen = 0;
+	seen[0] = '\0';
+	for (size_t i = 0; i < o->n; i++) {
+		const struct sim_event *e = &o->ev[i];
+		if (e->t_us < t0 || e->hop != SIM_HOP_BACKEND ||
+		    e->ev != SIM_EV_REQUEST ||
+		    strncmp(e->who, st->comp, plen) || e->who[plen] != '.')
+			continue;
+		size_t used = strlen(seen);
+		if (used + 2 < seenlen)
+			snprintf(seen + used, seenlen - used, "%s%s %s on %s%s",
+				 nseen++ ? "; " : "", e->method, e->target,
+				 e->connector, e->upgrade ? " (upgrade)" : "");
+		if (st->field && strcmp(e->connector, st->field))
+			continue;
+		if (st->upgrade >= 0 && (int)e->upgrade != st->upgrade)
+			continue;
+		if (st->data.s) {
+			const char *p;
+			size_t n = target_path(e->target, &p);
+			if (n != st->data.len || memcmp(p, st->data.s, n))
+				continue;
+		}
+		if (st->name &&
+		    !header_matches(e->headers, st->name, st->value))
+			continue;
+		return true;
+	}
+	return false;
+}
+
+bool run_backend_expectations(struct run *run, const struct scn_client *def,
+			      const struct scn_step *failed_step, uint64_t t0,
+			      char *failure, size_t flen, unsigned *line)
+{
+	for (size_t i = 0; i < def->nsteps; i++) {
+		const struct scn_step *st = &def->steps[i];
+		if (st == failed_step)
+			break;
+		if (st->kind != SCN_EXPECT_BACKEND)
+			continue;
+		char seen[600];
+		if (backend_step_holds(run, st, t0, seen, sizeof(seen)))
+			continue;
+		snprintf(
+		    failure, flen,
+		    "expected the backend %s to receive %s%s%s%s%s%s, "
+		    "it received %s",
+		    st->comp,
+		    st->upgrade == 1   ? "a websocket upgrade"
+		    : st->upgrade == 0 ? "a request without "
+					 "upgrade"
+				       : "a request",
+		    st->field ? " on its " : "", st->field ? st->field : "",
+		    st->field ? " connector" : "", st->data.s ? " for " : "",
+		    st->data.s ? st->data.s : "", seen[0] ? seen : "nothing");
+		*line = st->pos.line;
+		return false;
+	}
+	return true;
+}
+
+void run_diagnose(struct run *run, const struct sim_client_result *res,
+		  uint64_t t0, char *why, size_t whylen, const char **hint)
+{
+	const struct sim_observer *o = &run->r->obs;
+	why[0] = '\0';
+	*hint = NULL;
+	bool ajp_upgrade = false, stripped = false, any = false;
+	for (size_t i = 0; i < o->n; i++) {
+		const struct sim_event *e = &o->ev[i];
+		if (e->t_us < t0 || e->hop != SIM_HOP_BACKEND ||
+		    e->ev != SIM_EV_REQUEST)
+			continue;
+		any = true;
+		if (e->upgrade && !strcmp(e->connector, "ajp"))
+			ajp_upgrade = true;
+		if (!e->upgrade && strstr(e->target, "/websocket/echo"))
+			stripped = true;
+	}
+	if (res->status == 101 || res->status == 0) {
+		if (res->status == 0 && !any && res->close_code == 1006)
+			snprintf(why, whylen, "nothing reached the backend");
+		return;
+	}
+	if (ajp_upgrade) {
+		snprintf(why, whylen,
+			 "the mock received the upgrade on its AJP connector "
+			 "(AJP cannot upgrade)");
+		*hint = "Apache sent the websocket upgrade over AJP, which "
+			"cannot carry it. Load mod_proxy_wstunnel and put, "
+			"before the AJP ProxyPass:\n"
+			"    RewriteEngine on\n"
+			"    RewriteCond %{HTTP:Upgrade} \"(?i)websocket\"\n"
+			"    RewriteCond %{HTTP:Connection} \"(?i)upgrade\"\n"
+			"    RewriteRule ^(.*)$ ws://BACKEND:8080$1 [P]\n"
+			"or, with Apache >= 2.4.47, proxy the websocket path "
+			"with `ProxyPass /path http://BACKEND:8080/path "
+			"upgrade=websocket`.";
+	} else if (stripped) {
+		snprintf(why, whylen,
+			 "the proxy forwarded the request without its Upgrade "
+			 "header, so the mock answered it as a plain GET");
+		*hint =
+		    "The proxy drops the upgrade: for Apache's ProxyPass "
+		    "http:// add `upgrade=websocket` (>= 2.4.47); for "
+		    "nginx add `proxy_http_version 1.1;`, `proxy_set_header "
+		    "Upgrade $http_upgrade;` and `proxy_set_header "
+		    "Connection \"upgrade\";`.";
+	} else if (!any && res->status == 503) {
+		snprintf(why, whylen,
+			 "nothing reached the backend: the proxy could not "
+			 "connect to it");
+	} else if (!any && res->status >= 500) {
+		snprintf(why, whylen, "nothing reached the backend");
+	}
+}
+
+static const char *hop_name(enum sim_hop h)
+{
+	switch (h) {
+	case SIM_HOP_CLIENT:
+		return "client";
+	case SIM_HOP_PROXY:
+		return "proxy";
+	case SIM_HOP_BACKEND:
+		return "backend";
+	default:
+		return "run";
+	}
+}
+
+char *run_trace(struct run *run, uint64_t t0)
+{
+	const struct sim_observer *o = &run->r->obs;
+	struct proto_buf b = PROTO_BUF_INIT;
+	for (size_t i = 0; i < o->n; i++) {
+		const struct sim_event *e = &o->ev[i];
+		if (e->t_us < t0)
+			continue;
+		proto_buf_appendf(&b, "    %8.1f ms  %-7s %-14s %s%s\n",
+				  (double)e->t_us / 1000.0, hop_name(e->hop),
+				  e->who, e->failed ? "FAILED " : "",
+				  e->text ? e->text : "");
+	}
+	char *s = proto_buf_steal(&b, NULL);
+	proto_buf_free(&b);
+	return s;
+}

@@ -1,0 +1,76 @@
+/* Private to sim/: the state of one scenario run, shared by run.c
+ * (lifecycle), run_topo.c (bring-up and teardown of the topology) and
+ * run_backend.c (what the mocks saw: events, backend expectations and the
+ * diagnosis of a failure). */
+#ifndef WSSIM_SIM_RUN_INT_H
+#define WSSIM_SIM_RUN_INT_H
+
+#include <openssl/ssl.h>
+#include <uv.h>
+
+#include "client.h"
+#include "mock_tomcat.h"
+#include "proxy.h"
+#include "run.h"
+#include "tls_cert.h"
+
+struct run_comp {
+	const struct scn_component *def;
+	struct mock_tomcat *mock; /* tomcat */
+	struct proxy proxy;	  /* apache, nginx, haproxy */
+	bool proxy_up;
+	int port[SCN_NCONN];	    /* -1 when absent */
+	char *cert_file, *key_file; /* HTTPS listener / connector */
+	struct run *run;
+};
+
+struct run {
+	uv_loop_t loop;
+	const struct scn_file *f;
+	const struct sim_run_opts *o;
+	struct sim_report *r;
+	char *dir;
+	struct tls_ca ca;
+	bool have_ca;
+	char *ca_path;
+	SSL_CTX *tls_verify, *tls_insecure;
+	struct run_comp *comps;
+	size_t ncomps;
+	/* clients, one after another */
+	size_t next_client;
+	struct sim_client *cur;
+	uint64_t client_t0; /* observer time when the client started */
+	/* lifecycle */
+	uv_signal_t sigint, sigterm;
+	uv_timer_t deadline;
+	bool aborted;
+	const char *abort_why;
+	int mocks_stopping;
+	void (*topo_done)(struct run *run);
+};
+
+/* run_topo.c */
+int run_topo_up(struct run *run, char *err, size_t errlen);
+void run_topo_down(struct run *run, void (*done)(struct run *run));
+int run_resolve(void *ctx, const char *comp, const char *field, char *out,
+		size_t outlen);
+int run_backend_action(void *ctx, bool start, const char *comp,
+		       const char *field, void (*done)(void *arg), void *arg,
+		       char *err, size_t errlen);
+
+/* run_backend.c */
+void run_backend_event(void *ctx, const struct mock_event *ev);
+/* Check the client's `expect backend` steps against what the mocks saw
+ * between t0 and now; returns false (with the failure text) at the first
+ * that does not hold. */
+bool run_backend_expectations(struct run *run, const struct scn_client *def,
+			      const struct scn_step *failed_step, uint64_t t0,
+			      char *failure, size_t flen, unsigned *line);
+/* What the mocks saw that explains a client's outcome (appended to its
+ * summary), and a fix for a known misconfiguration (or NULL). */
+void run_diagnose(struct run *run, const struct sim_client_result *res,
+		  uint64_t t0, char *why, size_t whylen, const char **hint);
+/* The hop trace of the events since t0, as text (malloc'd). */
+char *run_trace(struct run *run, uint64_t t0);
+
+#endif
