@@ -1,0 +1,199 @@
+"""`wssim run` as a program: self-test scenarios that must fail do fail,
+with the expected message and exit code (tests/scenarios/fail/), malformed
+scenarios give their file:line:col error (tests/scenarios/bad/), SIGINT and
+SIGTERM during a run leave no proxy process and no temp dir behind, SIGKILL
+leaves no proxy process (and the next run removes the stale dir), the
+reports (--tap, --junit, --json) are well formed, and the bundled scenarios
+run in parallel with -j 4 without colliding.
+
+Each self-test file says what it expects in its leading comments:
+    # args: --apache-bin /nonexistent/apache2
+    # expect-exit: 1
+    # expect-output: FAIL via_proxy: closed 1006
+"""
+
+import glob
+import json
+import os
+import signal
+import subprocess
+import time
+import xml.dom.minidom
+
+import harness as h
+
+SRC = os.environ.get("WSSIM_SRC", os.path.join(os.path.dirname(__file__), "..", ".."))
+SELF = os.path.join(SRC, "tests", "scenarios")
+
+
+def headers(path):
+    args, exit_code, outputs = [], None, []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            if not line.startswith("#"):
+                break
+            key, _, value = line[1:].strip().partition(":")
+            value = value.strip()
+            if key == "args":
+                args += value.split()
+            elif key == "expect-exit":
+                exit_code = int(value)
+            elif key == "expect-output":
+                outputs.append(value)
+    return args, exit_code, outputs
+
+
+def wssim_run(t, tmp, *argv, timeout=60):
+    env = dict(os.environ, TMPDIR=tmp, NO_COLOR="1")
+    p = subprocess.run([h.wssim_binary(), "run", *argv], env=env,
+                       capture_output=True, text=True, timeout=timeout)
+    return p.returncode, p.stdout + p.stderr
+
+
+def leftovers(tmp):
+    return glob.glob(os.path.join(tmp, "wssim-run-*"))
+
+
+def proxy_pids_under(tmp):
+    """Processes whose command line names a file under tmp (our proxies
+    run with their config there)."""
+    pids = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/cmdline" % d, "rb") as f:
+                cmd = f.read().replace(b"\0", b" ").decode("utf-8", "replace")
+        except OSError:
+            continue
+        if tmp in cmd and ("apache2" in cmd or "nginx" in cmd or "haproxy" in cmd):
+            pids.append(int(d))
+    return pids
+
+
+def check_self_tests(t, tmp):
+    for path in sorted(glob.glob(os.path.join(SELF, "fail", "*.scn")) +
+                       glob.glob(os.path.join(SELF, "bad", "*.scn"))):
+        name = os.path.relpath(path, SELF)
+        args, want_exit, outputs = headers(path)
+        if want_exit is None:
+            want_exit = 2 if name.startswith("bad") else 1
+        if name.startswith("bad") and not outputs:
+            outputs = [os.path.basename(path) + ":"]
+        code, out = wssim_run(t, tmp, *args, path)
+        ok = t.eq("%s exits %d" % (name, want_exit), code, want_exit)
+        for o in outputs:
+            ok &= t.check("%s says %r" % (name, o), o in out, out[-3000:])
+        if not ok:
+            print(out)
+    t.eq("no run dir left behind by the self-tests", leftovers(tmp), [])
+
+
+SLOW = """
+tomcat t1 { connector ajp; connector http }
+apache front {
+    listen http
+    config {
+        ProxyPass /examples ajp://${t1.ajp}/examples
+    }
+}
+client slow ws://${t1.http}/examples/websocket/echoProgrammatic {
+    expect open
+    wait 20s
+}
+"""
+
+
+def start_slow(t, tmp, scn):
+    env = dict(os.environ, TMPDIR=tmp, NO_COLOR="1")
+    p = subprocess.Popen([h.wssim_binary(), "run", scn], env=env,
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                         text=True)
+    t.defer(lambda: p.poll() is None and p.kill())
+    deadline = time.time() + 10
+    while time.time() < deadline and not proxy_pids_under(tmp):
+        time.sleep(0.02)
+    time.sleep(0.2)  # the client is in its wait now
+    return p
+
+
+def check_signals(t, tmp):
+    scn = os.path.join(tmp, "slow.scn")
+    with open(scn, "w") as f:
+        f.write(SLOW)
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        work = t.tmpdir()
+        p = start_slow(t, work, scn)
+        t.check("%s: apache2 is running during the run" % sig.name,
+                proxy_pids_under(work), "no apache2 found")
+        t0 = time.time()
+        p.send_signal(sig)
+        out, _ = p.communicate(timeout=10)
+        t.check("%s: wssim ends within 3 s" % sig.name, time.time() - t0 < 3)
+        t.eq("%s: exit code 3 (interrupted)" % sig.name, p.returncode, 3)
+        t.check("%s: the report says interrupted" % sig.name,
+                "interrupted" in out, out)
+        t.eq("%s: no apache2 left" % sig.name, proxy_pids_under(work), [])
+        t.eq("%s: no temp dir left" % sig.name, leftovers(work), [])
+    work = t.tmpdir()
+    p = start_slow(t, work, scn)
+    p.kill()
+    p.wait(timeout=5)
+    deadline = time.time() + 5
+    while time.time() < deadline and proxy_pids_under(work):
+        time.sleep(0.05)
+    t.eq("SIGKILL: no apache2 left", proxy_pids_under(work), [])
+    t.check("SIGKILL: the stale run dir is there", leftovers(work) != [])
+    code, out = wssim_run(t, work, os.path.join(SRC, "scenarios", "direct-http.scn"))
+    t.eq("the next run passes", code, 0)
+    t.eq("the next run removed the stale dir", leftovers(work), [])
+
+
+def check_reports(t, tmp):
+    junit = os.path.join(tmp, "r.xml")
+    js = os.path.join(tmp, "r.json")
+    files = [os.path.join(SRC, "scenarios", "ajp-only.scn"),
+             os.path.join(SELF, "fail", "wrong-echo.scn")]
+    code, out = wssim_run(t, tmp, "--tap", "--junit", junit, "--json", js, *files)
+    t.eq("a failing file makes the run exit 1", code, 1)
+    t.check("TAP plan and points", "1..4" in out and "not ok" in out, out)
+    doc = xml.dom.minidom.parse(junit)
+    cases = doc.getElementsByTagName("testcase")
+    fails = doc.getElementsByTagName("failure")
+    t.eq("JUnit: one testcase per client", len(cases), 4)
+    t.eq("JUnit: one failure", len(fails), 1)
+    with open(js, encoding="utf-8") as f:
+        r = json.load(f)
+    t.eq("JSON schema", (r["schema"], r["version"]), ("wssim-report", 1))
+    t.eq("JSON summary", (r["summary"]["passed"], r["summary"]["failed"]), (1, 1))
+    via = r["scenarios"][0]["clients"][0]
+    t.eq("JSON client name", via["name"], "via_proxy")
+    t.check("JSON summary explains the 1006",
+            "AJP" in via["summary"] and "1006" in via["summary"], via["summary"])
+
+
+def check_parallel(t, tmp):
+    files = sorted(glob.glob(os.path.join(SRC, "scenarios", "*.scn")))
+    t.check("at least 8 bundled scenarios", len(files) >= 8, files)
+    code, out = wssim_run(t, tmp, "-j", "4", *files, timeout=120)
+    t.eq("-j 4 over every bundled scenario exits 0", code, 0)
+    if code:
+        print(out)
+    t.check("every scenario reported", ("%d scenarios: %d passed" % (len(files), len(files))) in out, out[-2000:])
+    t.eq("no run dir left behind", leftovers(tmp), [])
+
+
+def body(t):
+    tmp = t.tmpdir()
+    with t.case("self-tests that must fail, and malformed files"):
+        check_self_tests(t, tmp)
+    with t.case("reports"):
+        check_reports(t, t.tmpdir())
+    with t.case("signals"):
+        check_signals(t, tmp)
+    with t.case("-j 4"):
+        check_parallel(t, t.tmpdir())
+
+
+if __name__ == "__main__":
+    h.run(body, budget=280)
