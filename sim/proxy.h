@@ -29,7 +29,7 @@ struct proxy_spec {
 				    then /usr/sbin */
 	/* the scenario's config block with macros expanded, or NULL */
 	const char *config;
-	unsigned config_line;	 /* the block's first line in the .scn */
+	unsigned config_line; /* the block's first line in the .scn */
 	/* or a file to include, with address maps applied ("from" -> "to") */
 	const char *include;
 	const char *const *map_from, *const *map_to;
@@ -40,14 +40,16 @@ struct proxy_spec {
 				       run), -1 for none */
 	int https_port;
 	const char *cert_file, *key_file; /* HTTPS listener (PEM) */
-	const char *ca_file;	 /* the run's test CA, for backend TLS
-				    (SSLProxyCACertificateFile) */
-	unsigned start_timeout_ms; /* 0: 5000 */
+	const char *ca_file;		  /* the run's test CA, for backend TLS
+					     (SSLProxyCACertificateFile) */
+	unsigned start_timeout_ms;	  /* 0: 5000 */
 };
 
 struct proxy {
 	enum scn_comp_kind kind;
-	pid_t pid; /* its process group too */
+	pid_t pid;	 /* its process group too */
+	pid_t watchdog;	 /* private: SIGKILLs the group if wssim dies */
+	int watchdog_fd; /* private: the watchdog's pipe (wssim's end) */
 	char *dir;
 	char *conf_path;
 	char *error_log;
