@@ -87,12 +87,12 @@ void client_drop(struct sim_client *c, bool reset)
 void client_state_text(const struct sim_client *c, char *out, size_t outlen)
 {
 	if (c->closed) {
-		if (c->reason[0])
-			snprintf(out, outlen, "closed %d %s: %s", c->close_code,
-				 c->clean ? "clean" : "unclean", c->reason);
-		else
-			snprintf(out, outlen, "closed %d %s", c->close_code,
-				 c->clean ? "clean" : "unclean");
+		/* 1006 is never clean: "closed 1006: connection refused" */
+		const char *how = c->close_code == WS_CLOSE_ABNORMAL ? ""
+				  : c->clean			     ? " clean"
+					     : " unclean";
+		snprintf(out, outlen, "closed %d%s%s%s", c->close_code, how,
+			 c->reason[0] ? ": " : "", c->reason);
 		return;
 	}
 	if (c->error[0] && !c->stream_live) {

@@ -23,6 +23,7 @@
 #include "observer.h"
 #include "scn.h"
 #include "tls_mem.h"
+#include "ws_handshake.h"
 
 /* ---- fixture ------------------------------------------------------------ */
 
@@ -372,9 +373,9 @@ START_TEST(wss_untrusted)
 	ck_assert_msg(strstr(fx.res.reason, "certificate verify failed"), "%s",
 		      fx.res.reason);
 	ck_assert_msg(strncmp(fx.res.failure,
-			      "expected open, got closed 1006 unclean: "
+			      "expected open, got closed 1006: "
 			      "certificate verify failed",
-			      60) == 0,
+			      52) == 0,
 		      "%s", fx.res.failure);
 	ck_assert_int_eq(fx.res.status, 0);
 
@@ -415,8 +416,8 @@ START_TEST(refused)
 	run(&c, u);
 	ck_assert(!fx.res.passed);
 	ck_assert_ptr_eq(fx.res.failed_step, &s[1]);
-	ck_assert_str_eq(fx.res.failure, "expected open, got closed 1006 "
-					 "unclean: connection refused");
+	ck_assert_str_eq(fx.res.failure, "expected open, got closed 1006: "
+					 "connection refused");
 	ck_assert_str_eq(fx.res.summary, "closed 1006 (connection refused)");
 	ck_assert(obs_has(SIM_EV_ERROR, "connection refused"));
 }
@@ -447,9 +448,9 @@ START_TEST(upgrade_page)
 	ck_assert_msg(strstr(fx.res.summary,
 			     "closed 1006 (the server answered HTTP/1.1 200"),
 		      "%s", fx.res.summary);
-	ck_assert_msg(strstr(fx.res.failure, "expected open, got closed 1006 "
-					     "unclean: the server answered "
-					     "HTTP/1.1 200"),
+	ck_assert_msg(strstr(fx.res.failure,
+			     "expected open, got closed 1006: "
+			     "the server answered HTTP/1.1 200"),
 		      "%s", fx.res.failure);
 }
 END_TEST
@@ -639,6 +640,7 @@ struct fake {
 	int port;
 	pthread_t th;
 	int hold_ms;
+	bool upgrade; /* answer a valid 101, then close without a frame */
 };
 
 static void *fake_run(void *arg)
@@ -658,6 +660,22 @@ static void *fake_run(void *arg)
 		if (strstr(buf, "\r\n\r\n"))
 			break;
 	}
+	if (f->upgrade) {
+		char *k = strstr(buf, "Sec-WebSocket-Key: ");
+		char accept[WS_ACCEPT_LEN + 1] = "";
+		if (k)
+			ws_hs_accept(k + 19, WS_KEY_LEN, accept);
+		char r101[256];
+		int n101 = snprintf(r101, sizeof(r101),
+				    "HTTP/1.1 101 \r\nUpgrade: websocket\r\n"
+				    "Connection: upgrade\r\n"
+				    "Sec-WebSocket-Accept: %s\r\n\r\n",
+				    accept);
+		send(fd, r101, (size_t)n101, MSG_NOSIGNAL);
+		usleep(50 * 1000);
+		close(fd);
+		return NULL;
+	}
 	const char *resp = "HTTP/1.1 500 500\r\n"
 			   "Upgrade: websocket\r\n"
 			   "Connection: upgrade, close\r\n"
@@ -674,18 +692,51 @@ static void *fake_run(void *arg)
 	return NULL;
 }
 
+static void fake_start(struct fake *f)
+{
+	f->lfd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = {.sin_family = AF_INET};
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(f->lfd, (struct sockaddr *)&a, sizeof(a)), 0);
+	ck_assert_int_eq(listen(f->lfd, 8), 0);
+	socklen_t al = sizeof(a);
+	getsockname(f->lfd, (struct sockaddr *)&a, &al);
+	f->port = ntohs(a.sin_port);
+	ck_assert_int_eq(pthread_create(&f->th, NULL, fake_run, f), 0);
+}
+
+START_TEST(dropped_after_open)
+{
+	struct fake f = {.upgrade = true};
+	fake_start(&f);
+	struct scn_step s[] = {
+	    st(SCN_EXPECT_OPEN),
+	    st_data(SCN_EXPECT_TEXT, "never sent"),
+	};
+	struct scn_client c = client("dropped", s, 2);
+	char u[128];
+	snprintf(u, sizeof(u), "ws://127.0.0.1:%d/x", f.port);
+	run(&c, u);
+	pthread_join(f.th, NULL);
+	close(f.lfd);
+	ck_assert(!fx.res.passed);
+	ck_assert_ptr_eq(fx.res.failed_step, &s[1]);
+	ck_assert_int_eq(fx.res.close_code, 1006);
+	ck_assert(!fx.res.clean);
+	ck_assert_str_eq(fx.res.failure,
+			 "expected text \"never sent\", got nothing; closed "
+			 "1006: the connection was closed without a close "
+			 "frame");
+	ck_assert_str_eq(fx.res.summary,
+			 "open, closed 1006 unclean (the connection was "
+			 "closed without a close frame)");
+}
+END_TEST
+
 START_TEST(head_500_kept_open)
 {
 	struct fake f = {.hold_ms = 3000};
-	f.lfd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in a = {.sin_family = AF_INET};
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ck_assert_int_eq(bind(f.lfd, (struct sockaddr *)&a, sizeof(a)), 0);
-	ck_assert_int_eq(listen(f.lfd, 8), 0);
-	socklen_t al = sizeof(a);
-	getsockname(f.lfd, (struct sockaddr *)&a, &al);
-	f.port = ntohs(a.sin_port);
-	ck_assert_int_eq(pthread_create(&f.th, NULL, fake_run, &f), 0);
+	fake_start(&f);
 	struct scn_step s[] = {
 	    st_code(SCN_EXPECT_STATUS, 500),
 	    st_data(SCN_EXPECT_HEADER, "websocket"),
@@ -785,6 +836,7 @@ static Suite *client_suite(void)
 	add(s, tcase_create("http_page"), http_page);
 	add(s, tcase_create("timeout"), timeout_silent);
 	add(s, tcase_create("head_500"), head_500_kept_open);
+	add(s, tcase_create("dropped"), dropped_after_open);
 	add(s, tcase_create("bad_urls"), bad_urls);
 	add(s, tcase_create("send_failed"), send_after_failed_handshake);
 	add(s, tcase_create("abort"), abort_client);
