@@ -25,6 +25,7 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <poll.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -418,6 +419,55 @@ static pid_t spawn_watchdog(pid_t pgid, int *fd)
 	return w;
 }
 
+/* `apache2 -v` takes ~20 ms here: remember each binary's version (keyed
+ * by path, size and mtime, so a rebuilt binary is asked again). */
+struct version_memo {
+	char path[PATH_MAX];
+	off_t size;
+	struct timespec mtime;
+	char version[32];
+};
+static struct version_memo memo[8];
+static size_t memo_next;
+static pthread_mutex_t memo_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static bool memo_get(const char *path, char *out, size_t outlen)
+{
+	struct stat st;
+	if (stat(path, &st) != 0)
+		return false;
+	bool hit = false;
+	pthread_mutex_lock(&memo_lock);
+	for (size_t i = 0; i < sizeof(memo) / sizeof(memo[0]) && !hit; i++)
+		if (strcmp(memo[i].path, path) == 0 &&
+		    memo[i].size == st.st_size &&
+		    memo[i].mtime.tv_sec == st.st_mtim.tv_sec &&
+		    memo[i].mtime.tv_nsec == st.st_mtim.tv_nsec) {
+			snprintf(out, outlen, "%s", memo[i].version);
+			hit = true;
+		}
+	pthread_mutex_unlock(&memo_lock);
+	return hit;
+}
+
+static void memo_put(const char *path, const char *version)
+{
+	struct stat st;
+	if (stat(path, &st) != 0)
+		return;
+	pthread_mutex_lock(&memo_lock);
+	struct version_memo *m =
+	    &memo[memo_next++ % (sizeof(memo) / sizeof(memo[0]))];
+	snprintf(m->path, sizeof(m->path), "%s", path);
+	m->size = st.st_size;
+	m->mtime = st.st_mtim;
+	snprintf(m->version, sizeof(m->version), "%s", version);
+	pthread_mutex_unlock(&memo_lock);
+}
+
+static int run_version(enum scn_comp_kind kind, const char *path, char *out,
+		       size_t outlen, char *err, size_t errlen);
+
 int proxy_version(enum scn_comp_kind kind, const char *bin, char *out,
 		  size_t outlen, char *err, size_t errlen)
 {
@@ -431,12 +481,26 @@ int proxy_version(enum scn_comp_kind kind, const char *bin, char *out,
 		missing_msg(kind, bin, NULL, err, errlen);
 		return -1;
 	}
+	if (memo_get(path, out, outlen))
+		return 0;
+	if (run_version(kind, path, out, outlen, err, errlen) != 0)
+		return -1;
+	memo_put(path, out);
+	return 0;
+}
+
+/* Run `path -v` (bounded to 3 s) and read the version it prints. */
+static int run_version(enum scn_comp_kind kind, const char *path, char *out,
+		       size_t outlen, char *err, size_t errlen)
+{
 	int pp[2];
 	if (pipe2(pp, O_CLOEXEC) != 0) {
 		snprintf(err, errlen, "pipe: %s", strerror(errno));
 		return -1;
 	}
-	char *argv[] = {path, "-v", NULL};
+	char pathc[PATH_MAX];
+	snprintf(pathc, sizeof(pathc), "%s", path);
+	char *argv[] = {pathc, "-v", NULL};
 	pid_t pid = spawn(argv, pp[1], pp[1], false);
 	int e = errno;
 	close(pp[1]);
