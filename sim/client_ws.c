@@ -53,6 +53,15 @@ void client_preview(const uint8_t *p, size_t n, bool text, char *out,
 			} else if (ch < 0x20 || ch == 0x7f) {
 				o += (size_t)snprintf(out + o, outlen - o,
 						      "\\x%02x", ch);
+			} else if (ch >= 0xc0) {
+				/* whole characters only: the preview stays
+				 * UTF-8 */
+				size_t cl = ch >= 0xf0 ? 4 : ch >= 0xe0 ? 3 : 2;
+				if (i + cl > n || o + cl > max)
+					break;
+				memcpy(out + o, p + i, cl);
+				o += cl;
+				i += cl - 1;
 			} else {
 				out[o++] = (char)ch;
 			}
