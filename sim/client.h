@@ -57,10 +57,10 @@ struct sim_client_result {
 	 * HTTP/1.1 500" */
 	char failure[1024];
 	const struct scn_step *failed_step; /* NULL if passed */
-	int status;	    /* handshake/HTTP status, 0 if none */
-	int close_code;	    /* 0 while open or never opened */
+	int status;	/* handshake/HTTP status, 0 if none */
+	int close_code; /* 0 while open or never opened */
 	bool clean;
-	char reason[256];   /* close reason or failure reason */
+	char reason[256]; /* close reason or failure reason */
 };
 
 struct sim_client;
@@ -74,8 +74,7 @@ struct sim_client;
  * `done` runs. */
 int sim_client_start(const struct scn_client *def, const char *url,
 		     const struct sim_client_env *env,
-		     void (*done)(void *arg,
-				  const struct sim_client_result *r),
+		     void (*done)(void *arg, const struct sim_client_result *r),
 		     void *arg, struct sim_client **out);
 
 /* Abort a running client (Ctrl-C, run timeout): closes its connection;

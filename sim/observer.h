@@ -17,30 +17,30 @@ enum sim_hop {
 };
 
 enum sim_ev {
-	SIM_EV_CONNECT,	   /* TCP (and TLS) up */
-	SIM_EV_REQUEST,	   /* a request head sent or received: text */
-	SIM_EV_RESPONSE,   /* a status: code, text = status line */
-	SIM_EV_OPEN,	   /* websocket open */
-	SIM_EV_SEND,	   /* a message or frame sent: code = opcode */
-	SIM_EV_RECV,	   /* a message or frame received: code = opcode */
-	SIM_EV_CLOSE,	   /* a close: code = close code, text = reason */
-	SIM_EV_ERROR,	   /* refused, reset, TLS failure, timeout: text */
-	SIM_EV_EXPECT,	   /* an expectation held (text) or failed */
-	SIM_EV_NOTE,	   /* anything else */
+	SIM_EV_CONNECT,	 /* TCP (and TLS) up */
+	SIM_EV_REQUEST,	 /* a request head sent or received: text */
+	SIM_EV_RESPONSE, /* a status: code, text = status line */
+	SIM_EV_OPEN,	 /* websocket open */
+	SIM_EV_SEND,	 /* a message or frame sent: code = opcode */
+	SIM_EV_RECV,	 /* a message or frame received: code = opcode */
+	SIM_EV_CLOSE,	 /* a close: code = close code, text = reason */
+	SIM_EV_ERROR,	 /* refused, reset, TLS failure, timeout: text */
+	SIM_EV_EXPECT,	 /* an expectation held (text) or failed */
+	SIM_EV_NOTE,	 /* anything else */
 };
 
 struct sim_event {
-	uint64_t t_us;	 /* since the run began */
+	uint64_t t_us; /* since the run began */
 	enum sim_hop hop;
 	enum sim_ev ev;
-	char *who;	 /* client name, or "t1.ajp", "front" */
+	char *who; /* client name, or "t1.ajp", "front" */
 	int code;
-	bool failed;	 /* SIM_EV_EXPECT: the expectation failed */
-	char *text;	 /* readable detail */
+	bool failed; /* SIM_EV_EXPECT: the expectation failed */
+	char *text;  /* readable detail */
 	/* backend requests (hop BACKEND, ev REQUEST): what the mock saw */
 	char *method, *target, *headers; /* headers: "Name: value\n"... */
-	char *connector; /* "http", "https", "ajp" */
-	bool upgrade;	 /* the request asked for a websocket upgrade */
+	char *connector;		 /* "http", "https", "ajp" */
+	bool upgrade; /* the request asked for a websocket upgrade */
 };
 
 struct sim_observer {
@@ -59,7 +59,7 @@ void sim_obs_free(struct sim_observer *o);
 struct sim_event *sim_obs_add(struct sim_observer *o, enum sim_hop hop,
 			      enum sim_ev ev, const char *who, int code,
 			      const char *fmt, ...)
-	__attribute__((format(printf, 6, 7)));
+    __attribute__((format(printf, 6, 7)));
 
 /* Set a backend request's details on an event (copies the strings). */
 void sim_obs_set_request(struct sim_event *e, const char *connector,
