@@ -1,0 +1,204 @@
+/* The .scn parser's entry points and top level: `scenario`, `timeout`,
+ * the component and client declarations (scn_comp.c, scn_client.c), then
+ * the checks that need the whole file (macros and other references to
+ * components, at least one client). Errors unwind with longjmp to
+ * scn_parse_string, which frees the partial tree. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "scn_int.h"
+
+/* Names of components and clients share one namespace. */
+void scn_check_name(struct scn_parser *p, const struct scn_tok *t)
+{
+	char b[64];
+	if (t->kind != SCN_T_WORD)
+		scn_fail(p, t->pos, "expected a name, got %s",
+			 scn_tok_desc(t, b, sizeof(b)));
+	if (!scn_is_name(t->s))
+		scn_fail(p, t->pos,
+			 "bad name '%.60s' (a letter or '_', then letters, "
+			 "digits, '_' or '-')",
+			 t->s);
+	const struct scn_file *f = p->f;
+	struct scn_pos first = {0, 0};
+	for (size_t i = 0; i < f->ncomps && !first.line; i++)
+		if (f->comps[i].name && !strcmp(f->comps[i].name, t->s))
+			first = f->comps[i].pos;
+	for (size_t i = 0; i < f->nclients && !first.line; i++)
+		if (f->clients[i].name && !strcmp(f->clients[i].name, t->s))
+			first = f->clients[i].pos;
+	if (first.line)
+		scn_fail(p, t->pos,
+			 "duplicate name '%s' (first declared at %u:%u)", t->s,
+			 first.line, first.col);
+}
+
+static void parse_top(struct scn_parser *p, bool *have_title,
+		      bool *have_timeout)
+{
+	const struct scn_tok *t = scn_next(p);
+	char b[64];
+	if (t->kind == SCN_T_RBRACE)
+		scn_fail(p, t->pos, "'}' without '{'");
+	if (t->kind == SCN_T_LBRACE)
+		scn_fail(p, t->pos,
+			 "unexpected '{' (a block follows a "
+			 "component or client declaration)");
+	if (t->kind != SCN_T_WORD)
+		scn_fail(p, t->pos,
+			 "unexpected %s (expected scenario, timeout, tomcat, "
+			 "apache, nginx, haproxy, proxy, client)",
+			 scn_tok_desc(t, b, sizeof(b)));
+	struct scn_pos pos = t->pos;
+	if (scn_word_is(t, "scenario")) {
+		if (*have_title)
+			scn_fail(p, pos, "a second 'scenario' title");
+		*have_title = true;
+		t = scn_next(p);
+		if (t->kind != SCN_T_STRING && t->kind != SCN_T_WORD)
+			scn_fail(p, t->pos,
+				 "expected the scenario's title, got %s",
+				 scn_tok_desc(t, b, sizeof(b)));
+		p->f->title = scn_take(p, NULL);
+	} else if (scn_word_is(t, "timeout")) {
+		if (*have_timeout)
+			scn_fail(p, pos, "a second top-level 'timeout'");
+		*have_timeout = true;
+		t = scn_next(p);
+		p->f->timeout_ms = scn_duration(p, t);
+		if (!p->f->timeout_ms)
+			scn_fail(p, t->pos, "a timeout must be more than 0");
+	} else if (scn_word_is(t, "tomcat")) {
+		scn_parse_component(p, SCN_TOMCAT);
+	} else if (scn_word_is(t, "apache")) {
+		scn_parse_component(p, SCN_APACHE);
+	} else if (scn_word_is(t, "nginx")) {
+		scn_parse_component(p, SCN_NGINX);
+	} else if (scn_word_is(t, "haproxy")) {
+		scn_parse_component(p, SCN_HAPROXY);
+	} else if (scn_word_is(t, "proxy")) {
+		scn_parse_component(p, SCN_EXTERNAL);
+	} else if (scn_word_is(t, "client")) {
+		scn_parse_client(p);
+	} else {
+		scn_fail(p, pos,
+			 "unknown statement %s (expected scenario, timeout, "
+			 "tomcat, apache, nginx, haproxy, proxy, client)",
+			 scn_tok_desc(t, b, sizeof(b)));
+	}
+	scn_expect_end(p);
+}
+
+static void parse_all(struct scn_parser *p)
+{
+	bool have_title = false, have_timeout = false, any = false;
+	for (;;) {
+		const struct scn_tok *t = scn_peek(p);
+		if (t->kind == SCN_T_EOF)
+			break;
+		if (t->kind == SCN_T_NL || t->kind == SCN_T_SEMI) {
+			scn_next(p);
+			continue;
+		}
+		any = true;
+		parse_top(p, &have_title, &have_timeout);
+	}
+	struct scn_pos start = {1, 1};
+	if (!any)
+		scn_fail(p, start,
+			 "empty scenario (nothing but blank lines and "
+			 "comments)");
+	scn_refs_check(p);
+	if (!p->f->nclients)
+		scn_fail(p, start,
+			 "no client: a scenario needs at least one 'client'");
+}
+
+int scn_parse_string(const char *name, const char *text, size_t len,
+		     struct scn_file **out, struct scn_error *err)
+{
+	struct scn_parser p;
+	memset(&p, 0, sizeof(p));
+	memset(err, 0, sizeof(*err));
+	*out = NULL;
+	scn_lex_init(&p, name, text, len);
+	p.err = err;
+	p.f = calloc(1, sizeof(*p.f));
+	int rc = -1;
+	if (!p.f || !(p.f->path = strdup(name))) {
+		struct scn_pos none = {0, 0};
+		scn_error_set(err, name, NULL, 0, none, "out of memory");
+		goto done;
+	}
+	p.f->timeout_ms = SCN_DEFAULT_TIMEOUT;
+	if (setjmp(p.fail) == 0) {
+		parse_all(&p);
+		rc = 0;
+	}
+done:
+	scn_lex_done(&p);
+	for (size_t i = 0; i < p.nrefs; i++) {
+		free(p.refs[i].comp);
+		free(p.refs[i].field);
+		free(p.refs[i].what);
+	}
+	free(p.refs);
+	if (rc == 0) {
+		*out = p.f;
+	} else {
+		scn_free(p.f);
+	}
+	return rc;
+}
+
+int scn_parse_file(const char *path, struct scn_file **out,
+		   struct scn_error *err)
+{
+	struct scn_pos none = {0, 0};
+	char msg[256];
+	*out = NULL;
+	memset(err, 0, sizeof(*err));
+	FILE *fp = fopen(path, "rb");
+	if (!fp) {
+		snprintf(msg, sizeof(msg), "cannot open: %s", strerror(errno));
+		scn_error_set(err, path, NULL, 0, none, msg);
+		return -1;
+	}
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+	for (;;) {
+		if (len == cap) {
+			size_t ncap = cap ? cap * 2 : 4096;
+			char *nb = realloc(buf, ncap + 1);
+			if (!nb) {
+				free(buf);
+				fclose(fp);
+				scn_error_set(err, path, NULL, 0, none,
+					      "out of memory");
+				return -1;
+			}
+			buf = nb;
+			cap = ncap;
+		}
+		size_t n = fread(buf + len, 1, cap - len, fp);
+		len += n;
+		if (n == 0)
+			break;
+	}
+	if (ferror(fp)) {
+		int e = errno;
+		free(buf);
+		fclose(fp);
+		snprintf(msg, sizeof(msg), "cannot read: %s", strerror(e));
+		scn_error_set(err, path, NULL, 0, none, msg);
+		return -1;
+	}
+	fclose(fp);
+	buf[len] = 0;
+	int rc = scn_parse_string(path, buf, len, out, err);
+	free(buf);
+	return rc;
+}

@@ -1,0 +1,689 @@
+/* Unit tests for the .scn scenario language: every file under
+ * tests/data/scn/ parses, prints and parses again to the same tree; every
+ * file under tests/data/scn/bad/ fails with the error its first line
+ * announces (`# error: LINE:COL: message`); macro expansion; the keyword
+ * list against docs/scenario.md. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check_main.h"
+#include "scn.h"
+
+#define DATA WSSIM_TEST_DATA "/scn"
+#define DOCS WSSIM_TEST_DATA "/../../docs/scenario.md"
+
+/* The .scn files of a directory, sorted; returns how many. */
+static size_t list_scn(const char *dir, char names[][512], size_t max)
+{
+	DIR *d = opendir(dir);
+	ck_assert_msg(d != NULL, "%s: %s", dir, strerror(errno));
+	size_t n = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		size_t l = strlen(e->d_name);
+		if (l > 4 && !strcmp(e->d_name + l - 4, ".scn") && n < max)
+			snprintf(names[n++], 512, "%.200s/%.200s", dir,
+				 e->d_name);
+	}
+	closedir(d);
+	qsort(names, n, 512, (int (*)(const void *, const void *))strcmp);
+	return n;
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	ck_assert_msg(f != NULL, "%s: %s", path, strerror(errno));
+	char *buf = malloc(1 << 20);
+	ck_assert_ptr_nonnull(buf);
+	*len = fread(buf, 1, (1 << 20) - 1, f);
+	buf[*len] = 0;
+	fclose(f);
+	return buf;
+}
+
+static struct scn_file *parse_ok(const char *path)
+{
+	struct scn_file *f;
+	struct scn_error err;
+	if (scn_parse_file(path, &f, &err)) {
+		scn_error_print(stderr, &err, false);
+		ck_abort_msg("%s: %u:%u: %s", path, err.line, err.col,
+			     err.message);
+	}
+	return f;
+}
+
+/* --- tree equality, positions aside ------------------------------- */
+
+static int same_str(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && !strcmp(a, b));
+}
+
+static int same_bytes(const struct scn_bytes *a, const struct scn_bytes *b)
+{
+	if (!a->s || !b->s)
+		return !a->s && !b->s;
+	return a->len == b->len && !memcmp(a->s, b->s, a->len);
+}
+
+static int same_steps(const struct scn_step *a, size_t na,
+		      const struct scn_step *b, size_t nb)
+{
+	if (na != nb)
+		return 0;
+	for (size_t i = 0; i < na; i++) {
+		const struct scn_step *x = &a[i], *y = &b[i];
+		if (x->kind != y->kind || !same_bytes(&x->data, &y->data) ||
+		    x->npieces != y->npieces || x->binary != y->binary ||
+		    x->match != y->match || x->code != y->code ||
+		    x->clean != y->clean || x->upgrade != y->upgrade ||
+		    !same_str(x->name, y->name) ||
+		    !same_str(x->value, y->value) ||
+		    !same_str(x->comp, y->comp) ||
+		    !same_str(x->field, y->field) || x->ms != y->ms ||
+		    x->within_ms != y->within_ms || x->count != y->count ||
+		    !same_steps(x->body, x->nbody, y->body, y->nbody))
+			return 0;
+		for (size_t k = 0; k < x->npieces; k++)
+			if (!same_bytes(&x->pieces[k], &y->pieces[k]))
+				return 0;
+	}
+	return 1;
+}
+
+static int same_file(const struct scn_file *a, const struct scn_file *b)
+{
+	if (!same_str(a->title, b->title) || a->timeout_ms != b->timeout_ms ||
+	    a->ncomps != b->ncomps || a->nclients != b->nclients)
+		return 0;
+	for (size_t i = 0; i < a->ncomps; i++) {
+		const struct scn_component *x = &a->comps[i], *y = &b->comps[i];
+		if (x->kind != y->kind || !same_str(x->name, y->name) ||
+		    !same_str(x->config, y->config) ||
+		    !same_str(x->include, y->include) ||
+		    !same_str(x->min_version, y->min_version) ||
+		    !same_str(x->address, y->address) || x->nmaps != y->nmaps ||
+		    x->nmodules != y->nmodules)
+			return 0;
+		for (int k = 0; k < SCN_NCONN; k++) {
+			const struct scn_listen *l = &x->listen[k],
+						*m = &y->listen[k];
+			if (l->on != m->on || l->cert != m->cert ||
+			    !same_str(l->secret, m->secret) ||
+			    l->packet_size != m->packet_size)
+				return 0;
+		}
+		for (size_t k = 0; k < x->nmaps; k++)
+			if (!same_str(x->maps[k].from, y->maps[k].from) ||
+			    !same_str(x->maps[k].to_comp, y->maps[k].to_comp) ||
+			    !same_str(x->maps[k].to_field, y->maps[k].to_field))
+				return 0;
+		for (size_t k = 0; k < x->nmodules; k++)
+			if (!same_str(x->modules[k], y->modules[k]))
+				return 0;
+	}
+	for (size_t i = 0; i < a->nclients; i++) {
+		const struct scn_client *x = &a->clients[i],
+					*y = &b->clients[i];
+		if (!same_str(x->name, y->name) || !same_str(x->url, y->url) ||
+		    x->nheaders != y->nheaders ||
+		    !same_str(x->origin, y->origin) ||
+		    !same_str(x->protocols, y->protocols) ||
+		    !same_str(x->extensions, y->extensions) ||
+		    !same_str(x->method, y->method) ||
+		    x->insecure != y->insecure ||
+		    x->timeout_ms != y->timeout_ms ||
+		    !same_steps(x->steps, x->nsteps, y->steps, y->nsteps))
+			return 0;
+		for (size_t k = 0; k < x->nheaders; k++)
+			if (!same_str(x->headers[k].name, y->headers[k].name) ||
+			    !same_str(x->headers[k].value, y->headers[k].value))
+				return 0;
+	}
+	return 1;
+}
+
+static char *print_mem(const struct scn_file *f, size_t *len)
+{
+	char *buf = NULL;
+	FILE *m = open_memstream(&buf, len);
+	ck_assert_ptr_nonnull(m);
+	ck_assert_int_eq(scn_print(m, f), 0);
+	fclose(m);
+	return buf;
+}
+
+/* Print, parse the print, compare trees; the second print is the same. */
+static void roundtrip(const char *path, const struct scn_file *f)
+{
+	size_t len, len2;
+	char *text = print_mem(f, &len);
+	struct scn_file *g;
+	struct scn_error err;
+	if (scn_parse_string("printed", text, len, &g, &err)) {
+		fprintf(stderr, "%s printed as:\n%s", path, text);
+		scn_error_print(stderr, &err, false);
+		ck_abort_msg("%s: the print does not parse: %u:%u: %s", path,
+			     err.line, err.col, err.message);
+	}
+	ck_assert_msg(same_file(f, g), "%s: print+parse differs:\n%s", path,
+		      text);
+	char *text2 = print_mem(g, &len2);
+	ck_assert_str_eq(text, text2);
+	free(text);
+	free(text2);
+	scn_free(g);
+}
+
+/* --- parse --------------------------------------------------------- */
+
+START_TEST(design_example)
+{
+	struct scn_file *f = parse_ok(DATA "/design_example.scn");
+	ck_assert_str_eq(f->title,
+			 "AJP-only proxy: websockets fail with 1006, pages "
+			 "still work");
+	ck_assert_uint_eq(f->timeout_ms, 5000);
+	ck_assert_uint_eq(f->ncomps, 2);
+	const struct scn_component *t1 = scn_find_comp(f, "t1");
+	const struct scn_component *front = scn_find_comp(f, "front");
+	ck_assert_ptr_nonnull(t1);
+	ck_assert_ptr_nonnull(front);
+	ck_assert_ptr_null(scn_find_comp(f, "via_proxy"));
+	ck_assert_int_eq(t1->kind, SCN_TOMCAT);
+	ck_assert(t1->listen[SCN_CONN_AJP].on && t1->listen[SCN_CONN_HTTP].on);
+	ck_assert(!t1->listen[SCN_CONN_HTTPS].on);
+	ck_assert(scn_comp_has_field(t1, "ajp"));
+	ck_assert(scn_comp_has_field(t1, "host"));
+	ck_assert(!scn_comp_has_field(t1, "https"));
+	ck_assert(!scn_comp_has_field(front, "ajp"));
+	ck_assert_int_eq(front->kind, SCN_APACHE);
+	ck_assert(front->listen[SCN_CONN_HTTP].on);
+	ck_assert_str_eq(
+	    front->config,
+	    "ProxyPreserveHost On\n"
+	    "ProxyPass        /examples ajp://${t1.ajp}/examples "
+	    "retry=5\n"
+	    "ProxyPassReverse /examples ajp://${t1.ajp}/examples\n");
+	ck_assert_uint_eq(front->config_pos.line, 8);
+	ck_assert_uint_eq(front->config_pos.col, 9);
+	ck_assert_uint_eq(f->nclients, 3);
+	const struct scn_client *c = &f->clients[0];
+	ck_assert_str_eq(c->name, "via_proxy");
+	ck_assert_str_eq(c->url, "ws://${front.http}/examples/websocket/"
+				 "echoProgrammatic");
+	ck_assert_uint_eq(c->url_pos.line, 14);
+	ck_assert_uint_eq(c->url_pos.col, 18);
+	ck_assert_uint_eq(c->nsteps, 2);
+	ck_assert_int_eq(c->steps[0].kind, SCN_EXPECT_STATUS);
+	ck_assert_int_eq(c->steps[0].code, 500);
+	ck_assert_int_eq(c->steps[1].kind, SCN_EXPECT_CLOSED);
+	ck_assert_int_eq(c->steps[1].code, 1006);
+	ck_assert_int_eq(c->steps[1].clean, -1);
+	ck_assert_ptr_null(c->steps[1].data.s);
+	c = &f->clients[1];
+	ck_assert_uint_eq(c->nsteps, 5);
+	ck_assert_int_eq(c->steps[0].kind, SCN_EXPECT_OPEN);
+	ck_assert_int_eq(c->steps[1].kind, SCN_SEND_TEXT);
+	ck_assert_mem_eq(c->steps[1].data.s, "hello", 6);
+	ck_assert_uint_eq(c->steps[1].pos.line, 21);
+	ck_assert_uint_eq(c->steps[1].pos.col, 5);
+	ck_assert_int_eq(c->steps[2].kind, SCN_EXPECT_TEXT);
+	ck_assert_int_eq(c->steps[2].match, SCN_MATCH_EXACT);
+	ck_assert_int_eq(c->steps[3].kind, SCN_CLOSE);
+	ck_assert_int_eq(c->steps[3].code, 1000);
+	ck_assert_ptr_null(c->steps[3].data.s);
+	c = &f->clients[2];
+	ck_assert_str_eq(c->url,
+			 "http://${front.http}/examples/websocket/echo.xhtml");
+	ck_assert_uint_eq(c->nsteps, 1);
+	ck_assert_int_eq(c->steps[0].code, 200);
+	scn_free(f);
+}
+END_TEST
+
+START_TEST(every_step)
+{
+	struct scn_file *f = parse_ok(DATA "/steps.scn");
+	const struct scn_client *c = &f->clients[0];
+	ck_assert(c->insecure);
+	ck_assert_uint_eq(c->nheaders, 2);
+	ck_assert_str_eq(c->headers[0].value,
+			 "a \"quoted\" value with ${t1.host}");
+	ck_assert_str_eq(c->headers[1].name, "Cookie");
+	ck_assert_str_eq(c->headers[1].value, "a=b; JSESSIONID=${t1.host}");
+	ck_assert_str_eq(c->protocols, "chat, superchat");
+	ck_assert_str_eq(c->extensions, "");
+	const struct scn_step *s = c->steps;
+	ck_assert_int_eq(s[1].kind, SCN_SEND_TEXT);
+	const char want[] = "tab\there, newline\n, unicode \xc3\xa9"
+			    "\xf0\x9f\x98\x80, nul \0";
+	ck_assert_uint_eq(s[1].data.len, sizeof(want) - 1);
+	ck_assert_mem_eq(s[1].data.s, want, sizeof(want) - 1);
+	ck_assert(same_bytes(&s[1].data, &s[2].data));
+	ck_assert_str_eq(s[3].data.s, "bare-word");
+	ck_assert_int_eq(s[4].match, SCN_MATCH_CONTAINS);
+	ck_assert_uint_eq(s[5].data.len, 4);
+	ck_assert_mem_eq(s[5].data.s, "\x00\xff\x10\x20", 4);
+	ck_assert_mem_eq(s[7].data.s, "\x00\xff", 2);
+	ck_assert_int_eq(s[9].kind, SCN_SEND_PING);
+	ck_assert_uint_eq(s[9].data.len, 0);
+	ck_assert_ptr_nonnull(s[9].data.s);
+	ck_assert_ptr_null(s[10].data.s); /* expect pong: any */
+	ck_assert_uint_eq(s[12].within_ms, 250);
+	ck_assert_int_eq(s[14].kind, SCN_SEND_FRAGMENTS);
+	ck_assert_uint_eq(s[14].npieces, 3);
+	ck_assert(!s[14].binary);
+	ck_assert(s[16].binary);
+	ck_assert_mem_eq(s[17].pieces[1].s, "\xff", 1);
+	ck_assert_int_eq(s[19].kind, SCN_WAIT);
+	ck_assert_uint_eq(s[19].ms, 100);
+	ck_assert_int_eq(s[21].kind, SCN_REPEAT);
+	ck_assert_uint_eq(s[21].count, 3);
+	ck_assert_uint_eq(s[21].nbody, 3);
+	ck_assert_int_eq(s[21].body[2].kind, SCN_REPEAT);
+	ck_assert_uint_eq(s[21].body[2].nbody, 2);
+	ck_assert_int_eq(s[22].kind, SCN_STOP);
+	ck_assert_str_eq(s[22].comp, "t1");
+	ck_assert_str_eq(s[22].field, "http");
+	ck_assert_ptr_null(s[24].field);
+	ck_assert_int_eq(s[26].kind, SCN_CLOSE);
+	ck_assert_int_eq(s[26].code, 0);
+	ck_assert_int_eq(s[27].clean, -1);
+	ck_assert_int_eq(s[28].clean, 0);
+	ck_assert_int_eq(s[30].code, 1005);
+	ck_assert_int_eq(s[30].clean, 1);
+	ck_assert_str_eq(s[31].data.s, "reason only");
+	ck_assert_int_eq(s[32].code, 4999);
+	ck_assert_uint_eq(s[32].within_ms, 60000);
+	ck_assert_uint_eq(c->nsteps, 33);
+	ck_assert_str_eq(f->clients[2].url,
+			 "ws://127.0.0.1:1/literal/$${not.a.macro}");
+	ck_assert_ptr_nonnull(f->clients[2].steps[0].data.s);
+	ck_assert_uint_eq(f->clients[2].steps[0].data.len, 0);
+	scn_free(f);
+}
+END_TEST
+
+START_TEST(components)
+{
+	struct scn_file *f = parse_ok(DATA "/wstunnel_rewrite.scn");
+	const struct scn_component *t1 = scn_find_comp(f, "t1");
+	ck_assert_str_eq(t1->listen[SCN_CONN_AJP].secret, "s3cret");
+	ck_assert_uint_eq(t1->listen[SCN_CONN_AJP].packet_size, 65536);
+	const struct scn_component *a = scn_find_comp(f, "front");
+	ck_assert_str_eq(a->min_version, "2.4.47");
+	ck_assert_uint_eq(a->nmodules, 2);
+	ck_assert_str_eq(a->modules[1], "rewrite");
+	ck_assert_uint_eq(a->config_pos.line, 17);
+	ck_assert_uint_eq(a->config_pos.col, 3);
+	ck_assert_str_eq(a->config,
+			 "Define BACKEND ${t1.http}\n"
+			 "RewriteEngine on\n"
+			 "RewriteCond %{HTTP:Upgrade} websocket [NC]\n"
+			 "RewriteCond %{HTTP:Connection} upgrade [NC]\n"
+			 "RewriteRule ^/?(.*) \"ws://${t1.http}/$1\" [P,L]\n"
+			 "\n"
+			 "# an Apache comment, kept: ${BACKEND} is Apache's "
+			 "own\n"
+			 "ProxyPass /examples ajp://${t1.ajp}/examples "
+			 "secret=s3cret\n"
+			 "<Location /x>\n"
+			 "    Require all granted\n"
+			 "</Location>\n");
+	const struct scn_step *s = f->clients[0].steps;
+	ck_assert_uint_eq(f->clients[0].timeout_ms, 2000);
+	ck_assert_int_eq(s[2].match, SCN_MATCH_CONTAINS);
+	ck_assert_ptr_null(s[3].data.s);
+	ck_assert_int_eq(s[4].kind, SCN_EXPECT_NO_HEADER);
+	ck_assert_uint_eq(s[5].within_ms, 500);
+	ck_assert_int_eq(s[8].kind, SCN_EXPECT_BACKEND);
+	ck_assert_str_eq(s[8].field, "http");
+	ck_assert_str_eq(s[8].data.s, "/examples/websocket/echoProgrammatic");
+	ck_assert_int_eq(s[8].upgrade, 1);
+	ck_assert_str_eq(s[8].name, "Upgrade");
+	ck_assert_str_eq(s[8].value, "websocket");
+	ck_assert_str_eq(s[9].data.s, "bye");
+	ck_assert_int_eq(s[10].clean, 1);
+	ck_assert_uint_eq(f->timeout_ms, 3000);
+	ck_assert_int_eq(f->clients[1].steps[2].upgrade, 0);
+	ck_assert_ptr_null(f->clients[1].steps[2].value);
+	scn_free(f);
+
+	f = parse_ok(DATA "/proxies.scn");
+	ck_assert_str_eq(f->title, "bare-title");
+	ck_assert_uint_eq(f->timeout_ms, 3600000);
+	const struct scn_component *c = scn_find_comp(f, "t2");
+	ck_assert_int_eq(c->listen[SCN_CONN_HTTPS].cert, SCN_CERT_WRONG_HOST);
+	c = scn_find_comp(f, "edge");
+	ck_assert_int_eq(c->kind, SCN_NGINX);
+	ck_assert(strstr(c->config, "location / {\n    proxy_pass "));
+	c = scn_find_comp(f, "mine");
+	ck_assert_str_eq(c->include, "/etc/apache2/sites-available/app.conf");
+	ck_assert_uint_eq(c->nmaps, 2);
+	ck_assert_str_eq(c->maps[1].from, "ws://backend:8080");
+	ck_assert_str_eq(c->maps[1].to_comp, "t3");
+	ck_assert_str_eq(c->maps[1].to_field, "http");
+	ck_assert_int_eq(c->listen[SCN_CONN_HTTPS].cert, SCN_CERT_SELF_SIGNED);
+	c = scn_find_comp(f, "oneline");
+	ck_assert_str_eq(c->config, "ProxyPass / http://${t3.http}/");
+	ck_assert_uint_eq(c->config_pos.col, 40);
+	c = scn_find_comp(f, "ext");
+	ck_assert_int_eq(c->kind, SCN_EXTERNAL);
+	ck_assert_str_eq(c->address, "127.0.0.1:8080");
+	ck_assert(scn_comp_has_field(c, "http"));
+	ck_assert(!scn_comp_has_field(c, "https"));
+	c = scn_find_comp(f, "exts");
+	ck_assert_str_eq(c->address, "[::1]:8443");
+	ck_assert(scn_comp_has_field(c, "https"));
+	ck_assert(!scn_comp_has_field(c, "http"));
+	ck_assert_str_eq(f->clients[0].method, "POST");
+	scn_free(f);
+}
+END_TEST
+
+START_TEST(every_valid_file)
+{
+	static char names[64][512];
+	size_t n = list_scn(DATA, names, 64);
+	ck_assert_uint_ge(n, 7);
+	for (size_t i = 0; i < n; i++) {
+		struct scn_file *f = parse_ok(names[i]);
+		ck_assert_str_eq(f->path, names[i]);
+		ck_assert_uint_ge(f->nclients, 1);
+		scn_free(f);
+	}
+}
+END_TEST
+
+START_TEST(from_memory)
+{
+	static const char text[] = "client c ws://h/ { send text \"a\\x00b\" }";
+	struct scn_file *f;
+	struct scn_error err;
+	/* the length given, not the NUL, ends the text */
+	ck_assert_int_eq(
+	    scn_parse_string("mem", text, sizeof(text) - 1, &f, &err), 0);
+	ck_assert_uint_eq(f->clients[0].steps[0].data.len, 3);
+	scn_free(f);
+	ck_assert_int_eq(scn_parse_string("mem", text, 10, &f, &err), -1);
+	ck_assert_str_eq(err.file, "mem");
+	ck_assert_ptr_null(f);
+	scn_free(NULL);
+}
+END_TEST
+
+/* --- errors -------------------------------------------------------- */
+
+static int check_bad(const char *path)
+{
+	size_t len;
+	char *text = slurp(path, &len);
+	unsigned line, col;
+	int off = 0;
+	ck_assert_msg(sscanf(text, "# error: %u:%u: %n", &line, &col, &off) ==
+			      2 &&
+			  off > 0,
+		      "%s: no '# error: LINE:COL: message' first line", path);
+	char want[512];
+	const char *m = text + off, *e = strchr(m, '\n');
+	ck_assert_ptr_nonnull(e);
+	snprintf(want, sizeof(want), "%.*s", (int)(e - m), m);
+	struct scn_file *f = (struct scn_file *)1;
+	struct scn_error err;
+	int rc = scn_parse_file(path, &f, &err);
+	ck_assert_msg(rc == -1, "%s: parsed, but should fail with %u:%u: %s",
+		      path, line, col, want);
+	ck_assert_ptr_null(f);
+	if (err.line != line || err.col != col || strcmp(err.message, want)) {
+		fprintf(stderr, "%s:\n  want %u:%u: %s\n  got  %u:%u: %s\n",
+			path, line, col, want, err.line, err.col, err.message);
+		free(text);
+		return 1;
+	}
+	ck_assert_str_eq(err.file, path);
+	/* the offending line is the file's line `line` */
+	const char *l = text;
+	for (unsigned i = 1; i < line && l; i++) {
+		l = strchr(l, '\n');
+		l = l ? l + 1 : NULL;
+	}
+	ck_assert_ptr_nonnull(l);
+	size_t ll = strcspn(l, "\r\n");
+	ck_assert_uint_eq(strlen(err.text), ll);
+	ck_assert_mem_eq(err.text, l, ll);
+	free(text);
+	return 0;
+}
+
+START_TEST(every_bad_file)
+{
+	static char names[128][512];
+	size_t n = list_scn(DATA "/bad", names, 128);
+	ck_assert_uint_ge(n, 25);
+	int failed = 0;
+	for (size_t i = 0; i < n; i++)
+		failed += check_bad(names[i]);
+	ck_assert_int_eq(failed, 0);
+}
+END_TEST
+
+START_TEST(missing_file)
+{
+	struct scn_file *f;
+	struct scn_error err;
+	ck_assert_int_eq(scn_parse_file(DATA "/no-such.scn", &f, &err), -1);
+	ck_assert_uint_eq(err.line, 0);
+	ck_assert_str_eq(err.message, "cannot open: No such file or directory");
+	ck_assert_str_eq(err.file, DATA "/no-such.scn");
+	ck_assert_int_eq(scn_parse_file(DATA, &f, &err), -1);
+	ck_assert_uint_eq(err.line, 0);
+	ck_assert_str_eq(err.message, "cannot read: Is a directory");
+}
+END_TEST
+
+START_TEST(error_print)
+{
+	static const char text[] = "client c ws://h/ {\n\tsned text \"x\"\n}\n";
+	struct scn_file *f;
+	struct scn_error err;
+	ck_assert_int_eq(
+	    scn_parse_string("t.scn", text, strlen(text), &f, &err), -1);
+	char *buf = NULL;
+	size_t len;
+	FILE *m = open_memstream(&buf, &len);
+	scn_error_print(m, &err, false);
+	fclose(m);
+	ck_assert_str_eq(
+	    buf, "t.scn:2:2: unknown step 'sned' (expected send, close, "
+		 "wait, repeat, stop, start, expect, or an option: "
+		 "header, cookie, origin, protocol, extensions, method, "
+		 "insecure, timeout)\n"
+		 "    \tsned text \"x\"\n"
+		 "    \t^\n");
+	free(buf);
+	m = open_memstream(&buf, &len);
+	scn_error_print(m, &err, true);
+	fclose(m);
+	ck_assert(strstr(buf, "\033["));
+	free(buf);
+	struct scn_error e0 = {.file = "x.scn",
+			       .message = "cannot open: "
+					  "No such file"};
+	m = open_memstream(&buf, &len);
+	scn_error_print(m, &e0, false);
+	fclose(m);
+	ck_assert_str_eq(buf, "x.scn: cannot open: No such file\n");
+	free(buf);
+}
+END_TEST
+
+/* --- macros -------------------------------------------------------- */
+
+static int resolve(void *ctx, const char *comp, const char *field, char *out,
+		   size_t outlen)
+{
+	(void)ctx;
+	if (!strcmp(comp, "t1") && !strcmp(field, "ajp")) {
+		snprintf(out, outlen, "127.0.0.1:40001");
+		return 0;
+	}
+	if (!strcmp(comp, "front") && !strcmp(field, "http")) {
+		snprintf(out, outlen, "127.0.0.1:40002");
+		return 0;
+	}
+	return -1;
+}
+
+static void expand_eq(const char *tmpl, bool cfg, const char *want)
+{
+	char err[128] = "";
+	char *s = scn_expand(tmpl, cfg, resolve, NULL, err, sizeof(err));
+	ck_assert_msg(s != NULL, "%s: %s", tmpl, err);
+	ck_assert_str_eq(s, want);
+	free(s);
+}
+
+static void expand_fails(const char *tmpl, const char *want)
+{
+	char err[128] = "";
+	char *s = scn_expand(tmpl, false, resolve, NULL, err, sizeof(err));
+	ck_assert_ptr_null(s);
+	ck_assert_str_eq(err, want);
+}
+
+START_TEST(expand)
+{
+	expand_eq("ws://${front.http}/x", false, "ws://127.0.0.1:40002/x");
+	expand_eq("", false, "");
+	expand_eq("$$ and $ and $x", false, "$$ and $ and $x");
+	expand_eq("a $${t1.ajp} b", false, "a ${t1.ajp} b");
+	expand_eq("ajp://${t1.ajp}/ ${t1.ajp}", true,
+		  "ajp://127.0.0.1:40001/ 127.0.0.1:40001");
+	/* Apache's own, in config blocks only */
+	expand_eq("Define X 1\n${X} ${X.y} %{HTTP:Upgrade} ${", true,
+		  "Define X 1\n${X} ${X.y} %{HTTP:Upgrade} ${");
+	expand_eq("$${X}", true, "${X}");
+	expand_fails("ws://${nope.http}/",
+		     "cannot resolve macro '${nope.http}'");
+	expand_fails("${front}", "malformed macro '${front}'");
+	expand_fails("${front.http", "unterminated macro '${front.http'");
+}
+END_TEST
+
+START_TEST(macro_positions)
+{
+	/* a macro in a config block names a line of the block */
+	static const char text[] = "tomcat t1 { connector http }\n"
+				   "apache a { listen http\n"
+				   "  config {\n"
+				   "    ProxyPass / http://${t1.http}/\n"
+				   "    Define X ${X} ${X.y}\n"
+				   "    ProxyPass /b ajp://${t1.ajp}/\n"
+				   "  }\n"
+				   "}\n"
+				   "client c ws://${a.http}/ {}\n";
+	struct scn_file *f;
+	struct scn_error err;
+	ck_assert_int_eq(scn_parse_string("m", text, strlen(text), &f, &err),
+			 -1);
+	ck_assert_uint_eq(err.line, 6);
+	ck_assert_uint_eq(err.col, 24);
+	ck_assert_str_eq(err.message,
+			 "macro '${t1.ajp}': component 't1' has no field 'ajp' "
+			 "(it has: http, host)");
+	ck_assert_str_eq(err.text, "    ProxyPass /b ajp://${t1.ajp}/");
+}
+END_TEST
+
+/* --- print --------------------------------------------------------- */
+
+START_TEST(print_roundtrip)
+{
+	static char names[64][512];
+	size_t n = list_scn(DATA, names, 64);
+	for (size_t i = 0; i < n; i++) {
+		struct scn_file *f = parse_ok(names[i]);
+		roundtrip(names[i], f);
+		scn_free(f);
+	}
+}
+END_TEST
+
+START_TEST(print_canonical)
+{
+	static const char text[] =
+	    "client c ws://h/ { send text \"\\u{7f}\\\\\"; wait 1m; "
+	    "expect closed 1000 within 2s }";
+	struct scn_file *f;
+	struct scn_error err;
+	ck_assert_int_eq(scn_parse_string("c", text, strlen(text), &f, &err),
+			 0);
+	size_t len;
+	char *out = print_mem(f, &len);
+	ck_assert_str_eq(out, "\nclient c \"ws://h/\" {\n"
+			      "\tsend text \"\\x7f\\\\\"\n"
+			      "\twait 60000ms\n"
+			      "\texpect closed 1000 within 2000ms\n"
+			      "}\n");
+	free(out);
+	scn_free(f);
+}
+END_TEST
+
+/* --- docs ---------------------------------------------------------- */
+
+START_TEST(docs_cover_keywords)
+{
+	size_t len;
+	char *doc = slurp(DOCS, &len);
+	int missing = 0;
+	for (const char *const *k = scn_keywords(); *k; k++) {
+		char want[64];
+		snprintf(want, sizeof(want), "`%s`", *k);
+		if (!strstr(doc, want)) {
+			fprintf(stderr, "docs/scenario.md: %s undocumented\n",
+				want);
+			missing++;
+		}
+	}
+	ck_assert_int_eq(missing, 0);
+	free(doc);
+}
+END_TEST
+
+static Suite *scn_suite(void)
+{
+	Suite *s = suite_create("scn");
+	TCase *tc = tcase_create("parse");
+	tcase_add_test(tc, design_example);
+	tcase_add_test(tc, every_step);
+	tcase_add_test(tc, components);
+	tcase_add_test(tc, every_valid_file);
+	tcase_add_test(tc, from_memory);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("errors");
+	tcase_add_test(tc, every_bad_file);
+	tcase_add_test(tc, missing_file);
+	tcase_add_test(tc, error_print);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("macros");
+	tcase_add_test(tc, expand);
+	tcase_add_test(tc, macro_positions);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("print");
+	tcase_add_test(tc, print_roundtrip);
+	tcase_add_test(tc, print_canonical);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("docs");
+	tcase_add_test(tc, docs_cover_keywords);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+WSSIM_CHECK_MAIN(scn_suite)
