@@ -68,6 +68,22 @@ static bool next_is_value(struct scn_parser *p)
 	       (t->kind == SCN_T_WORD && strcmp(t->s, "within"));
 }
 
+/* An optional trailing string must be quoted, so that a misspelt
+ * keyword is an error rather than a value. */
+static void quoted_opt(struct scn_parser *p, const char *expected,
+		       struct scn_bytes *out)
+{
+	const struct scn_tok *t = scn_peek(p);
+	char b[64];
+	if (t->kind == SCN_T_STRING) {
+		scn_next(p);
+		out->s = scn_take(p, &out->len);
+	} else if (t->kind == SCN_T_WORD && strcmp(t->s, "within")) {
+		scn_fail(p, t->pos, "unexpected %s (expected %s)",
+			 scn_tok_desc(t, b, sizeof(b)), expected);
+	}
+}
+
 static void header_name(struct scn_parser *p, char **out)
 {
 	*out = cstr(p, "a header name");
@@ -273,8 +289,8 @@ static void parse_expect(struct scn_parser *p, struct cl *k, struct scn_step *s)
 		if (scn_word_is(scn_peek(p), "clean") ||
 		    scn_word_is(scn_peek(p), "unclean"))
 			s->clean = scn_word_is(scn_next(p), "clean");
-		if (next_is_value(p))
-			bytes(p, "the close reason", &s->data);
+		quoted_opt(p, "clean, unclean, a quoted reason or within",
+			   &s->data);
 	} else if (scn_word_is(t, "text") || scn_word_is(t, "body")) {
 		bool text = scn_word_is(t, "text");
 		s->kind = text ? SCN_EXPECT_TEXT : SCN_EXPECT_BODY;
@@ -295,8 +311,7 @@ static void parse_expect(struct scn_parser *p, struct cl *k, struct scn_step *s)
 	} else if (scn_word_is(t, "pong")) {
 		s->kind = SCN_EXPECT_PONG;
 		ws_only = true;
-		if (next_is_value(p))
-			bytes(p, "the pong payload", &s->data);
+		quoted_opt(p, "a quoted payload or within", &s->data);
 	} else if (scn_word_is(t, "backend")) {
 		s->kind = SCN_EXPECT_BACKEND;
 		s->upgrade = -1;

@@ -62,6 +62,8 @@ static void parse_top(struct scn_parser *p, bool *have_title,
 			scn_fail(p, t->pos,
 				 "expected the scenario's title, got %s",
 				 scn_tok_desc(t, b, sizeof(b)));
+		if (memchr(t->s, 0, t->len))
+			scn_fail(p, t->pos, "the title holds a NUL byte");
 		p->f->title = scn_take(p, NULL);
 	} else if (scn_word_is(t, "timeout")) {
 		if (*have_timeout)
