@@ -1,5 +1,6 @@
 /* The wssim executable: subcommand dispatch. Libraries do the work; this
  * target only parses the command line and links everything. */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -14,6 +15,9 @@ static const struct {
 	int (*fn)(int argc, char **argv);
 	const char *help;
 } commands[] = {
+    {"run", cmd_run,
+     "run scenarios: the mock Tomcat behind the real proxy, browser-like "
+     "clients"},
     {"mock-tomcat", cmd_mock_tomcat,
      "run the mock Tomcat 10.1 (HTTP, HTTPS, AJP13 connectors)"},
 };
@@ -28,6 +32,8 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+	/* A peer that goes away must give EPIPE, not kill us. */
+	signal(SIGPIPE, SIG_IGN);
 	if (argc < 2) {
 		usage(stderr);
 		return EXIT_USAGE;

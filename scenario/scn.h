@@ -48,12 +48,7 @@ enum scn_cert_kind {
 	SCN_CERT_WRONG_HOST,  /* issued by the CA for another name */
 };
 
-enum scn_conn_kind {
-	SCN_CONN_HTTP,
-	SCN_CONN_HTTPS,
-	SCN_CONN_AJP,
-	SCN_NCONN
-};
+enum scn_conn_kind { SCN_CONN_HTTP, SCN_CONN_HTTPS, SCN_CONN_AJP, SCN_NCONN };
 
 /* A connector of a tomcat, or a listener of a proxy. */
 struct scn_listen {
@@ -67,9 +62,9 @@ struct scn_listen {
 /* `map "backend:8009" t1.ajp`: in an included config file, this address
  * is replaced by where the component field is at run time. */
 struct scn_map {
-	char *from;	 /* "backend:8009" as written in the file */
-	char *to_comp;	 /* "t1" */
-	char *to_field;	 /* "ajp" */
+	char *from;	/* "backend:8009" as written in the file */
+	char *to_comp;	/* "t1" */
+	char *to_field; /* "ajp" */
 	struct scn_pos pos;
 };
 
@@ -80,9 +75,9 @@ struct scn_component {
 	/* tomcat: connectors; proxies: listeners (http, https) */
 	struct scn_listen listen[SCN_NCONN];
 	/* proxies */
-	char *config;		 /* verbatim block (template), or NULL */
+	char *config;		   /* verbatim block (template), or NULL */
 	struct scn_pos config_pos; /* of its first character */
-	char *include;		 /* a config file to include, or NULL */
+	char *include;		   /* a config file to include, or NULL */
 	struct scn_map *maps;
 	size_t nmaps;
 	char **modules; /* apache: modules to load beyond those derived */
@@ -94,20 +89,20 @@ struct scn_component {
 
 enum scn_step_kind {
 	/* actions */
-	SCN_SEND_TEXT,	   /* data */
-	SCN_SEND_BINARY,   /* data */
-	SCN_SEND_PING,	   /* data (may be empty) */
-	SCN_SEND_PONG,	   /* data */
-	SCN_SEND_FRAGMENTS,/* pieces; binary says text or binary */
-	SCN_CLOSE,	   /* code (0: none), data = reason */
-	SCN_WAIT,	   /* ms */
-	SCN_REPEAT,	   /* count, body */
-	SCN_STOP,	   /* comp[.field]: stop a tomcat or one connector */
-	SCN_START,	   /* comp[.field] */
+	SCN_SEND_TEXT,	    /* data */
+	SCN_SEND_BINARY,    /* data */
+	SCN_SEND_PING,	    /* data (may be empty) */
+	SCN_SEND_PONG,	    /* data */
+	SCN_SEND_FRAGMENTS, /* pieces; binary says text or binary */
+	SCN_CLOSE,	    /* code (0: none), data = reason */
+	SCN_WAIT,	    /* ms */
+	SCN_REPEAT,	    /* count, body */
+	SCN_STOP,	    /* comp[.field]: stop a tomcat or one connector */
+	SCN_START,	    /* comp[.field] */
 	/* expectations (each may carry within_ms) */
-	SCN_EXPECT_STATUS, /* code: the HTTP status */
-	SCN_EXPECT_HEADER, /* name, data = value (NULL: just present);
-			      match */
+	SCN_EXPECT_STATUS,    /* code: the HTTP status */
+	SCN_EXPECT_HEADER,    /* name, data = value (NULL: just present);
+				 match */
 	SCN_EXPECT_NO_HEADER, /* name */
 	SCN_EXPECT_OPEN,
 	SCN_EXPECT_CLOSED, /* code (0: any), clean (-1 any), data = reason
@@ -131,22 +126,22 @@ enum scn_match {
 struct scn_step {
 	enum scn_step_kind kind;
 	struct scn_pos pos;
-	struct scn_bytes data; /* payload, reason, value, path; s NULL
-				  when absent */
+	struct scn_bytes data;	  /* payload, reason, value, path; s NULL
+				     when absent */
 	struct scn_bytes *pieces; /* SEND_FRAGMENTS */
 	size_t npieces;
-	bool binary;		  /* SEND_FRAGMENTS */
+	bool binary; /* SEND_FRAGMENTS */
 	enum scn_match match;
-	int code;		  /* status or close code */
-	int clean;		  /* CLOSED: -1 any, 0 unclean, 1 clean */
-	int upgrade;		  /* EXPECT_BACKEND */
-	char *name;		  /* header name */
-	char *value;		  /* EXPECT_BACKEND: header value, or NULL */
-	char *comp, *field;	  /* STOP, START, EXPECT_BACKEND */
-	uint64_t ms;		  /* WAIT */
-	uint64_t within_ms;	  /* expectations: 0 = the client's timeout */
-	unsigned count;		  /* REPEAT */
-	struct scn_step *body;	  /* REPEAT */
+	int code;	       /* status or close code */
+	int clean;	       /* CLOSED: -1 any, 0 unclean, 1 clean */
+	int upgrade;	       /* EXPECT_BACKEND */
+	char *name;	       /* header name */
+	char *value;	       /* EXPECT_BACKEND: header value, or NULL */
+	char *comp, *field;    /* STOP, START, EXPECT_BACKEND */
+	uint64_t ms;	       /* WAIT */
+	uint64_t within_ms;    /* expectations: 0 = the client's timeout */
+	unsigned count;	       /* REPEAT */
+	struct scn_step *body; /* REPEAT */
 	size_t nbody;
 };
 
@@ -162,11 +157,11 @@ struct scn_client {
 	struct scn_pos url_pos;
 	struct scn_header *headers; /* extra request headers */
 	size_t nheaders;
-	char *origin;	   /* NULL: derived from the URL, as a browser */
-	char *protocols;   /* Sec-WebSocket-Protocol offer, or NULL */
-	char *extensions;  /* NULL: Chrome's default offer; "" none */
-	char *method;	   /* http clients: NULL = GET */
-	bool insecure;	   /* wss/https: do not verify the peer */
+	char *origin;	     /* NULL: derived from the URL, as a browser */
+	char *protocols;     /* Sec-WebSocket-Protocol offer, or NULL */
+	char *extensions;    /* NULL: Chrome's default offer; "" none */
+	char *method;	     /* http clients: NULL = GET */
+	bool insecure;	     /* wss/https: do not verify the peer */
 	uint64_t timeout_ms; /* default for each wait; 0 = the file's */
 	struct scn_step *steps;
 	size_t nsteps;
@@ -174,7 +169,7 @@ struct scn_client {
 
 struct scn_file {
 	char *path;
-	char *title; /* `scenario "..."`, or NULL */
+	char *title;	     /* `scenario "..."`, or NULL */
 	uint64_t timeout_ms; /* `timeout 10s`; default 5000 per wait */
 	struct scn_component *comps;
 	size_t ncomps;
@@ -215,7 +210,8 @@ const struct scn_component *scn_find_comp(const struct scn_file *f,
 /* Whether component c has macro field `field`: tomcat "http", "https",
  * "ajp" (declared connectors), proxies "http", "https" (declared
  * listeners), external "http" (or "https" when declared so); every
- * component also has "host" (the address it binds, 127.0.0.1). */
+ * component also has "host" (the address it binds, 127.0.0.1), and all but
+ * external ones "<field>_port" for each such field (the port alone). */
 bool scn_comp_has_field(const struct scn_component *c, const char *field);
 
 /* Expand macros in a template. `resolve` gives the value of comp.field

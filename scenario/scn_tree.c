@@ -86,6 +86,16 @@ bool scn_comp_has_field(const struct scn_component *c, const char *field)
 		return c->listen[SCN_CONN_HTTPS].on;
 	if (!strcmp(field, "ajp"))
 		return c->kind == SCN_TOMCAT && c->listen[SCN_CONN_AJP].on;
+	/* http_port, https_port, ajp_port: the port alone, e.g. for
+	 * wss://localhost:${t1.https_port} */
+	size_t n = strlen(field);
+	if (n > 5 && !strcmp(field + n - 5, "_port") &&
+	    c->kind != SCN_EXTERNAL && n - 5 < 8) {
+		char base[8];
+		memcpy(base, field, n - 5);
+		base[n - 5] = '\0';
+		return strcmp(base, "host") && scn_comp_has_field(c, base);
+	}
 	return false;
 }
 

@@ -127,7 +127,8 @@ static void client_done(void *arg, const struct sim_client_result *res)
 	}
 	char why[300];
 	const char *hint;
-	run_diagnose(run, res, run->client_t0, why, sizeof(why), &hint);
+	run_diagnose(run, res, !strncmp(def->url, "ws", 2), run->client_t0, why,
+		     sizeof(why), &hint);
 	cr->summary = with_why(res->summary, why);
 	sim_obs_add(&r->obs, SIM_HOP_CLIENT, SIM_EV_EXPECT, def->name,
 		    cr->passed ? 0 : 1, "%s: %s", cr->passed ? "PASS" : "FAIL",

@@ -10,6 +10,7 @@
 #include "http1.h"
 #include "proto_buf.h"
 #include "run_int.h"
+#include "webapp.h"
 
 static bool headers_have_token(const struct mock_header *h, size_t n,
 			       const char *name, const char *token)
@@ -188,11 +189,14 @@ bool run_backend_expectations(struct run *run, const struct scn_client *def,
 }
 
 void run_diagnose(struct run *run, const struct sim_client_result *res,
-		  uint64_t t0, char *why, size_t whylen, const char **hint)
+		  bool websocket, uint64_t t0, char *why, size_t whylen,
+		  const char **hint)
 {
 	const struct sim_observer *o = &run->r->obs;
 	why[0] = '\0';
 	*hint = NULL;
+	if (!websocket)
+		return;
 	bool ajp_upgrade = false, stripped = false, any = false;
 	for (size_t i = 0; i < o->n; i++) {
 		const struct sim_event *e = &o->ev[i];
@@ -202,7 +206,9 @@ void run_diagnose(struct run *run, const struct sim_client_result *res,
 		any = true;
 		if (e->upgrade && !strcmp(e->connector, "ajp"))
 			ajp_upgrade = true;
-		if (!e->upgrade && strstr(e->target, "/websocket/echo"))
+		struct webapp_route rt;
+		webapp_route(e->target, strlen(e->target), &rt);
+		if (!e->upgrade && rt.kind == WEBAPP_WEBSOCKET)
 			stripped = true;
 	}
 	if (res->status == 101 || res->status == 0) {

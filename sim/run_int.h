@@ -69,7 +69,8 @@ bool run_backend_expectations(struct run *run, const struct scn_client *def,
 /* What the mocks saw that explains a client's outcome (appended to its
  * summary), and a fix for a known misconfiguration (or NULL). */
 void run_diagnose(struct run *run, const struct sim_client_result *res,
-		  uint64_t t0, char *why, size_t whylen, const char **hint);
+		  bool websocket, uint64_t t0, char *why, size_t whylen,
+		  const char **hint);
 /* The hop trace of the events since t0, as text (malloc'd). */
 char *run_trace(struct run *run, uint64_t t0);
 
