@@ -278,9 +278,22 @@ enum sim_outcome sim_run(const struct scn_file *f, const struct sim_run_opts *o,
 		tls_ca_free(&run.ca);
 	free(run.ca_path);
 	if (run.dir) {
-		if (o->keep && r->outcome != SIM_PASS)
+		if (o->keep && r->outcome != SIM_PASS) {
+			/* Renamed out of the wssim-run-* namespace, so no later
+			 * run reaps it as stale. */
+			char *kept = strdup(run.dir);
+			char *base = kept ? strstr(kept, "wssim-run-") : NULL;
+			if (base) {
+				memcpy(base, "wssim-kep-", 10);
+				if (rename(run.dir, kept) == 0) {
+					free(run.dir);
+					run.dir = kept;
+					kept = NULL;
+				}
+			}
+			free(kept);
 			r->kept_dir = run.dir;
-		else {
+		} else {
 			rm_tree(run.dir);
 			free(run.dir);
 		}

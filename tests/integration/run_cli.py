@@ -72,12 +72,11 @@ def proxy_pids_under(tmp):
 
 
 def check_self_tests(t, tmp):
-    for path in sorted(glob.glob(os.path.join(SELF, "fail", "*.scn")) +
-                       glob.glob(os.path.join(SELF, "bad", "*.scn"))):
+    for path in sorted(glob.glob(os.path.join(SELF, "*", "*.scn"))):
         name = os.path.relpath(path, SELF)
         args, want_exit, outputs = headers(path)
         if want_exit is None:
-            want_exit = 2 if name.startswith("bad") else 1
+            want_exit = {"bad": 2, "fail": 1}.get(name.split("/")[0], 0)
         if name.startswith("bad") and not outputs:
             outputs = [os.path.basename(path) + ":"]
         code, out = wssim_run(t, tmp, *args, path)
@@ -172,6 +171,47 @@ def check_reports(t, tmp):
             "AJP" in via["summary"] and "1006" in via["summary"], via["summary"])
 
 
+def check_keep(t, tmp):
+    code, out = wssim_run(t, tmp, "--keep", os.path.join(SELF, "fail", "ajp-expect-open.scn"))
+    t.eq("--keep: the failing run exits 1", code, 1)
+    kept = glob.glob(os.path.join(tmp, "wssim-kep-*"))
+    t.eq("--keep: one run dir kept", len(kept), 1)
+    if kept:
+        t.check("--keep: the report says where", kept[0] in out, out[-1500:])
+        confs = glob.glob(os.path.join(kept[0], "*", "*.conf"))
+        t.check("--keep: the generated apache config is there", confs, os.listdir(kept[0]))
+        if confs:
+            with open(confs[0], encoding="utf-8") as f:
+                text = f.read()
+            t.check("--keep: it holds the scenario's ProxyPass with the real port",
+                    "ProxyPass /examples ajp://127.0.0.1:" in text, text[-800:])
+    code, out = wssim_run(t, tmp, "--keep", os.path.join(SRC, "scenarios", "direct-http.scn"))
+    t.eq("--keep: a passing run keeps nothing", leftovers(tmp), [])
+    t.eq("--keep: the kept dir survives later runs",
+         len(glob.glob(os.path.join(tmp, "wssim-kep-*"))), 1)
+
+
+EXTERNAL = """
+proxy ext at 127.0.0.1:%d
+client through ws://${ext.http}/examples/websocket/echoProgrammatic {
+    expect open
+    send text "to a running proxy"
+    expect echo
+}
+"""
+
+
+def check_external(t, tmp):
+    mock = h.Mock(t, "http")
+    scn = os.path.join(tmp, "external.scn")
+    with open(scn, "w") as f:
+        f.write(EXTERNAL % mock.port["http"])
+    code, out = wssim_run(t, tmp, scn)
+    t.eq("a proxy already running at an address (here the mock itself)", code, 0)
+    if code:
+        print(out)
+
+
 def check_parallel(t, tmp):
     files = sorted(glob.glob(os.path.join(SRC, "scenarios", "*.scn")))
     t.check("at least 8 bundled scenarios", len(files) >= 8, files)
@@ -191,6 +231,10 @@ def body(t):
         check_reports(t, t.tmpdir())
     with t.case("signals"):
         check_signals(t, tmp)
+    with t.case("--keep"):
+        check_keep(t, t.tmpdir())
+    with t.case("an already running proxy"):
+        check_external(t, t.tmpdir())
     with t.case("-j 4"):
         check_parallel(t, t.tmpdir())
 
