@@ -266,6 +266,11 @@ int mock_tomcat_start_connector(struct mock_tomcat *m, enum mock_connector c,
 		int r = make_tls(m, err, errlen);
 		if (r < 0)
 			return r;
+		/* No TLS 1.3 session tickets: sent right after the handshake
+		 * they can share a read with the 101 in Apache's mod_ssl proxy
+		 * connection, whose poll() loop then never sees the buffered
+		 * 101 (mod_proxy_wstunnel hangs until the client gives up). */
+		SSL_CTX_set_num_tickets(m->tls, 0);
 	}
 	l->m = m;
 	l->kind = (uint8_t)c;

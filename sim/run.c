@@ -125,6 +125,7 @@ static void client_done(void *arg, const struct sim_client_result *res)
 		cr->passed = false;
 		cr->fail_line = bline;
 	}
+	run_scan_proxy_logs(run);
 	char why[300];
 	const char *hint;
 	run_diagnose(run, res, !strncmp(def->url, "ws", 2), run->client_t0, why,

@@ -249,6 +249,35 @@ void run_diagnose(struct run *run, const struct sim_client_result *res,
 	}
 }
 
+void run_scan_proxy_logs(struct run *run)
+{
+	for (size_t i = 0; i < run->ncomps; i++) {
+		struct run_comp *c = &run->comps[i];
+		if (!c->proxy_up)
+			continue;
+		char *log = proxy_error_log(&c->proxy);
+		size_t n = log ? strlen(log) : 0;
+		for (char *l = log + (c->log_seen < n ? c->log_seen : n);
+		     l && *l;) {
+			char *e = strchr(l, '\n');
+			if (!e)
+				break; /* a line still being written */
+			*e = '\0';
+			if (strstr(l, "[error]") || strstr(l, "[crit]") ||
+			    strstr(l, "[alert]") || strstr(l, "[emerg]") ||
+			    strstr(l, "[warn") || strstr(l, ":error]") ||
+			    strstr(l, ":warn]") || strstr(l, "[ALERT]") ||
+			    strstr(l, "[WARNING]"))
+				sim_obs_add(&run->r->obs, SIM_HOP_PROXY,
+					    SIM_EV_NOTE, c->def->name, 0,
+					    "log: %s", l);
+			c->log_seen = (size_t)(e + 1 - log);
+			l = e + 1;
+		}
+		free(log);
+	}
+}
+
 static const char *hop_name(enum sim_hop h)
 {
 	switch (h) {

@@ -21,6 +21,7 @@ struct run_comp {
 	bool proxy_up;
 	int port[SCN_NCONN];	    /* -1 when absent */
 	char *cert_file, *key_file; /* HTTPS listener / connector */
+	size_t log_seen;	    /* error log bytes already scanned */
 	struct run *run;
 };
 
@@ -71,6 +72,9 @@ bool run_backend_expectations(struct run *run, const struct scn_client *def,
 void run_diagnose(struct run *run, const struct sim_client_result *res,
 		  bool websocket, uint64_t t0, char *why, size_t whylen,
 		  const char **hint);
+/* Record what the proxies logged since the last look ([error], [warn],
+ * ... lines) as proxy-hop events, so traces show Apache's own words. */
+void run_scan_proxy_logs(struct run *run);
 /* The hop trace of the events since t0, as text (malloc'd). */
 char *run_trace(struct run *run, uint64_t t0);
 

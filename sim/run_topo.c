@@ -238,6 +238,10 @@ static enum sim_outcome start_proxy(struct run *run, struct run_comp *c,
 	int r = proxy_start(&spec, &c->proxy, e, sizeof(e));
 	if (r == PROXY_OK) {
 		c->proxy_up = true;
+		/* What it logged while starting is not news to a client. */
+		char *log = proxy_error_log(&c->proxy);
+		c->log_seen = log ? strlen(log) : 0;
+		free(log);
 		sim_obs_add(&run->r->obs, SIM_HOP_PROXY, SIM_EV_NOTE, d->name,
 			    0, "%s %s started (pid %d)",
 			    d->kind == SCN_APACHE  ? "apache2"
