@@ -34,9 +34,7 @@ static void client_finish_maybe(struct sim_client *c);
 
 /* ---- small helpers ----------------------------------------------------- */
 
-static void obs(struct sim_client *c, enum sim_ev ev, int code, const char *fmt,
-		...) __attribute__((format(printf, 4, 5)));
-static void obs(struct sim_client *c, enum sim_ev ev, int code, const char *fmt,
+void client_obs(struct sim_client *c, enum sim_ev ev, int code, const char *fmt,
 		...)
 {
 	if (!c->env.obs)
@@ -71,9 +69,9 @@ void client_set_closed(struct sim_client *c, int code, bool clean,
 	va_end(ap);
 	if (c->ws)
 		c->conn = CC_CLOSED;
-	obs(c, SIM_EV_CLOSE, code, "closed %d %s%s%s%s", code,
-	    clean ? "clean" : "unclean", c->reason[0] ? " (" : "", c->reason,
-	    c->reason[0] ? ")" : "");
+	client_obs(c, SIM_EV_CLOSE, code, "closed %d %s%s%s%s", code,
+		   clean ? "clean" : "unclean", c->reason[0] ? " (" : "",
+		   c->reason, c->reason[0] ? ")" : "");
 }
 
 void client_drop(struct sim_client *c, bool reset)
@@ -401,8 +399,8 @@ static void body_complete(struct sim_client *c)
 		return;
 	c->body_done = true;
 	c->conn = CC_DONE;
-	obs(c, SIM_EV_RECV, 0, "body complete: %zu bytes",
-	    proto_buf_size(&c->body));
+	client_obs(c, SIM_EV_RECV, 0, "body complete: %zu bytes",
+		   proto_buf_size(&c->body));
 	client_drop(c, false);
 }
 
@@ -415,7 +413,7 @@ static void handshake_failed(struct sim_client *c, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
-	obs(c, SIM_EV_ERROR, 0, "websocket handshake failed: %s", why);
+	client_obs(c, SIM_EV_ERROR, 0, "websocket handshake failed: %s", why);
 	client_set_closed(c, WS_CLOSE_ABNORMAL, false, "%s", why);
 	client_drop(c, false);
 }
@@ -439,7 +437,7 @@ static void on_head(struct sim_client *c, size_t end)
 	if (r < 0) {
 		free(c->resp);
 		c->resp = NULL;
-		obs(c, SIM_EV_RESPONSE, 0, "malformed response head");
+		client_obs(c, SIM_EV_RESPONSE, 0, "malformed response head");
 		if (c->ws)
 			handshake_failed(c,
 					 "malformed response head at byte "
@@ -463,7 +461,7 @@ static void on_head(struct sim_client *c, size_t end)
 	/* trailing blanks ("HTTP/1.1 101 ") read badly in a report */
 	while (sl > 0 && c->status_line[sl - 1] == ' ')
 		c->status_line[--sl] = '\0';
-	obs(c, SIM_EV_RESPONSE, c->status, "%s", c->status_line);
+	client_obs(c, SIM_EV_RESPONSE, c->status, "%s", c->status_line);
 
 	/* whatever came after the head */
 	size_t rest = blen - end;
@@ -499,9 +497,9 @@ static void on_head(struct sim_client *c, size_t end)
 		}
 		c->conn = CC_OPEN;
 		c->opened = true;
-		obs(c, SIM_EV_OPEN, 101, "open%s%s",
-		    c->pmd_on ? ", permessage-deflate: " : "",
-		    c->pmd_on ? c->pmd_answer : "");
+		client_obs(c, SIM_EV_OPEN, 101, "open%s%s",
+			   c->pmd_on ? ", permessage-deflate: " : "",
+			   c->pmd_on ? c->pmd_answer : "");
 		if (tail)
 			client_ws_feed(c, tail, rest);
 		free(tail);
@@ -561,7 +559,7 @@ static void http_body_feed(struct sim_client *c, const uint8_t *p, size_t n)
 			if (r < 0) {
 				snprintf(c->error, sizeof(c->error),
 					 "malformed chunked body");
-				obs(c, SIM_EV_ERROR, 0, "%s", c->error);
+				client_obs(c, SIM_EV_ERROR, 0, "%s", c->error);
 				c->body_done = true;
 				c->conn = CC_DONE;
 				client_drop(c, false);
@@ -592,17 +590,17 @@ static void on_open(struct net_stream *s)
 	char peer[96];
 	net_stream_peer(s, peer, sizeof(peer));
 	if (s->tls)
-		obs(c, SIM_EV_CONNECT, 0, "connected to %s (%s)", peer,
-		    tls_mem_version(s->tls));
+		client_obs(c, SIM_EV_CONNECT, 0, "connected to %s (%s)", peer,
+			   tls_mem_version(s->tls));
 	else
-		obs(c, SIM_EV_CONNECT, 0, "connected to %s", peer);
+		client_obs(c, SIM_EV_CONNECT, 0, "connected to %s", peer);
 	struct proto_buf req = PROTO_BUF_INIT;
 	char err[256];
 	if (build_request(c, &req, err, sizeof(err)) < 0) {
 		proto_buf_free(&req);
 		snprintf(c->error, sizeof(c->error),
 			 "cannot build the request: %.200s", err);
-		obs(c, SIM_EV_ERROR, 0, "%s", c->error);
+		client_obs(c, SIM_EV_ERROR, 0, "%s", c->error);
 		if (c->ws)
 			client_set_closed(c, WS_CLOSE_ABNORMAL, false, "%s",
 					  c->error);
@@ -613,7 +611,7 @@ static void on_open(struct net_stream *s)
 		return;
 	}
 	const char *b = (const char *)proto_buf_head(&req);
-	obs(c, SIM_EV_REQUEST, 0, "%.*s", (int)strcspn(b, "\r\n"), b);
+	client_obs(c, SIM_EV_REQUEST, 0, "%.*s", (int)strcspn(b, "\r\n"), b);
 	c->conn = CC_HEAD;
 	net_stream_write(s, proto_buf_head(&req), proto_buf_size(&req));
 	proto_buf_free(&req);
@@ -666,7 +664,7 @@ static void on_eof(struct net_stream *s)
 	case CC_HEAD:
 		snprintf(c->error, sizeof(c->error),
 			 "the server closed the connection without an answer");
-		obs(c, SIM_EV_ERROR, 0, "%s", c->error);
+		client_obs(c, SIM_EV_ERROR, 0, "%s", c->error);
 		if (c->ws)
 			client_set_closed(c, WS_CLOSE_ABNORMAL, false, "%s",
 					  c->error);
@@ -678,7 +676,8 @@ static void on_eof(struct net_stream *s)
 		if (c->close_sent && c->close_received) {
 			net_stream_close(s, false);
 		} else {
-			obs(c, SIM_EV_ERROR, 0,
+			client_obs(
+			    c, SIM_EV_ERROR, 0,
 			    "the server closed the connection without a close "
 			    "frame");
 			client_set_closed(c, WS_CLOSE_ABNORMAL, false,
@@ -694,7 +693,7 @@ static void on_eof(struct net_stream *s)
 			snprintf(c->error, sizeof(c->error),
 				 "the connection closed before the body was "
 				 "complete");
-			obs(c, SIM_EV_ERROR, 0, "%s", c->error);
+			client_obs(c, SIM_EV_ERROR, 0, "%s", c->error);
 			c->conn = CC_DONE;
 		}
 		net_stream_close(s, false);
@@ -731,7 +730,7 @@ static void on_error(struct net_stream *s, int err, const char *msg)
 	else
 		snprintf(why, sizeof(why), "%s", msg ? msg : uv_strerror(err));
 	snprintf(c->error, sizeof(c->error), "%s", why);
-	obs(c, SIM_EV_ERROR, err, "%s", why);
+	client_obs(c, SIM_EV_ERROR, err, "%s", why);
 	if (c->ws) {
 		if (c->conn == CC_OPEN && c->close_sent && c->close_received)
 			client_set_closed(c, (int)c->close_code_received, true,
@@ -950,7 +949,8 @@ static enum step_result run_send(struct sim_client *c,
 			char pv[128];
 			client_preview((const uint8_t *)(data ? data : ""),
 				       data ? len : 0, true, pv, sizeof(pv));
-			obs(c, SIM_EV_SEND,
+			client_obs(
+			    c, SIM_EV_SEND,
 			    st->kind == SCN_SEND_PING ? WS_OP_PING : WS_OP_PONG,
 			    "%s %s",
 			    opname(st->kind == SCN_SEND_PING ? WS_OP_PING
@@ -1019,9 +1019,9 @@ static enum step_result run_backend(struct sim_client *c,
 	t->c = c;
 	c->token = t;
 	char err[256] = "";
-	obs(c, SIM_EV_NOTE, 0, "%s %s%s%s", start ? "start" : "stop",
-	    st->comp ? st->comp : "?", st->field ? "." : "",
-	    st->field ? st->field : "");
+	client_obs(c, SIM_EV_NOTE, 0, "%s %s%s%s", start ? "start" : "stop",
+		   st->comp ? st->comp : "?", st->field ? "." : "",
+		   st->field ? st->field : "");
 	if (c->env.backend(c->env.ctx, start, st->comp, st->field,
 			   backend_done_cb, t, err, sizeof(err)) != 0) {
 		c->token = NULL;
@@ -1358,7 +1358,8 @@ int sim_client_start(const struct scn_client *def, const char *url,
 	SSL_CTX *ctx = NULL;
 	if (c->tls)
 		ctx = def->insecure ? env->tls_insecure : env->tls_verify;
-	obs(c, SIM_EV_NOTE, 0, "connecting to %s (%s)", c->hostport, url);
+	client_obs(c, SIM_EV_NOTE, 0, "connecting to %s (%s)", c->hostport,
+		   url);
 	c->conn = CC_CONNECTING;
 	c->stream_live = true;
 	if (c->tls && !ctx) {
@@ -1377,7 +1378,7 @@ int sim_client_start(const struct scn_client *def, const char *url,
 		}
 	}
 	if (!c->stream_live) {
-		obs(c, SIM_EV_ERROR, 0, "%s", c->error);
+		client_obs(c, SIM_EV_ERROR, 0, "%s", c->error);
 		if (c->ws)
 			client_set_closed(c, WS_CLOSE_ABNORMAL, false, "%s",
 					  c->error);

@@ -12,21 +12,6 @@
 #include "proto_err.h"
 #include "ws_utf8.h"
 
-static void obs(struct sim_client *c, enum sim_ev ev, int code, const char *fmt,
-		...) __attribute__((format(printf, 4, 5)));
-static void obs(struct sim_client *c, enum sim_ev ev, int code, const char *fmt,
-		...)
-{
-	if (!c->env.obs)
-		return;
-	char text[1024];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(text, sizeof(text), fmt, ap);
-	va_end(ap);
-	sim_obs_add(c->env.obs, SIM_HOP_CLIENT, ev, c->who, code, "%s", text);
-}
-
 void client_preview(const uint8_t *p, size_t n, bool text, char *out,
 		    size_t outlen)
 {
@@ -190,9 +175,9 @@ int client_ws_send_message(struct sim_client *c, uint8_t opcode,
 	c->sent_msgs++;
 	char pv[128];
 	client_preview(p, n, opcode == WS_OP_TEXT, pv, sizeof(pv));
-	obs(c, SIM_EV_SEND, opcode, "%s %s%s",
-	    opcode == WS_OP_TEXT ? "text" : "binary", pv,
-	    c->pmd_on ? " (compressed)" : "");
+	client_obs(c, SIM_EV_SEND, opcode, "%s %s%s",
+		   opcode == WS_OP_TEXT ? "text" : "binary", pv,
+		   c->pmd_on ? " (compressed)" : "");
 	return 0;
 }
 
@@ -226,10 +211,11 @@ int client_ws_send_fragments(struct sim_client *c, uint8_t opcode,
 		remember_sent(c, opcode, p, len, i > 0);
 		char pv[128];
 		client_preview(p, len, opcode == WS_OP_TEXT, pv, sizeof(pv));
-		obs(c, SIM_EV_SEND, op, "fragment %zu/%zu (%s%s) %s", i + 1, n,
-		    i == 0 ? (opcode == WS_OP_TEXT ? "text" : "binary")
-			   : "continuation",
-		    fin ? ", fin" : "", pv);
+		client_obs(c, SIM_EV_SEND, op, "fragment %zu/%zu (%s%s) %s",
+			   i + 1, n,
+			   i == 0 ? (opcode == WS_OP_TEXT ? "text" : "binary")
+				  : "continuation",
+			   fin ? ", fin" : "", pv);
 	}
 	c->sent_msgs++;
 	return 0;
@@ -246,9 +232,9 @@ int client_ws_send_close(struct sim_client *c, unsigned code,
 	if (r < 0)
 		return r;
 	c->close_sent = true;
-	obs(c, SIM_EV_SEND, WS_OP_CLOSE, "close %u%s%.*s%s", code,
-	    reason_len ? " \"" : "", (int)reason_len, reason ? reason : "",
-	    reason_len ? "\"" : "");
+	client_obs(c, SIM_EV_SEND, WS_OP_CLOSE, "close %u%s%.*s%s", code,
+		   reason_len ? " \"" : "", (int)reason_len,
+		   reason ? reason : "", reason_len ? "\"" : "");
 	if (c->close_received)
 		net_stream_end(&c->s);
 	return 0;
@@ -280,7 +266,7 @@ static void rx_push(struct sim_client *c, uint8_t opcode, const uint8_t *p,
  * with `code` (if we can), drop, report 1006. */
 static void ws_fail(struct sim_client *c, unsigned code, const char *why)
 {
-	obs(c, SIM_EV_ERROR, (int)code, "%s", why);
+	client_obs(c, SIM_EV_ERROR, (int)code, "%s", why);
 	if (!c->close_sent && code) {
 		uint8_t pl[WS_MAX_CONTROL];
 		int n = ws_close_payload(pl, code, NULL, 0);
@@ -327,9 +313,9 @@ static void message_done(struct sim_client *c)
 	c->recv_msgs++;
 	char pv[128];
 	client_preview(p, n, c->msg_op == WS_OP_TEXT, pv, sizeof(pv));
-	obs(c, SIM_EV_RECV, c->msg_op, "%s %s%s",
-	    c->msg_op == WS_OP_TEXT ? "text" : "binary", pv,
-	    c->msg_compressed ? " (compressed)" : "");
+	client_obs(c, SIM_EV_RECV, c->msg_op, "%s %s%s",
+		   c->msg_op == WS_OP_TEXT ? "text" : "binary", pv,
+		   c->msg_compressed ? " (compressed)" : "");
 	proto_buf_free(&plain);
 	proto_buf_reset(&c->msg);
 }
@@ -340,17 +326,17 @@ static void on_control(struct sim_client *c, const struct ws_event *ev)
 	switch (ev->hdr.opcode) {
 	case WS_OP_PING:
 		client_preview(ev->data, ev->len, true, pv, sizeof(pv));
-		obs(c, SIM_EV_RECV, WS_OP_PING, "ping %s", pv);
+		client_obs(c, SIM_EV_RECV, WS_OP_PING, "ping %s", pv);
 		if (!c->close_sent) {
 			client_ws_send_frame(c, true, 0, WS_OP_PONG, ev->data,
 					     ev->len);
-			obs(c, SIM_EV_SEND, WS_OP_PONG, "pong %s (automatic)",
-			    pv);
+			client_obs(c, SIM_EV_SEND, WS_OP_PONG,
+				   "pong %s (automatic)", pv);
 		}
 		break;
 	case WS_OP_PONG:
 		client_preview(ev->data, ev->len, true, pv, sizeof(pv));
-		obs(c, SIM_EV_RECV, WS_OP_PONG, "pong %s", pv);
+		client_obs(c, SIM_EV_RECV, WS_OP_PONG, "pong %s", pv);
 		rx_push(c, WS_OP_PONG, ev->data, ev->len);
 		break;
 	case WS_OP_CLOSE:
@@ -362,9 +348,10 @@ static void on_control(struct sim_client *c, const struct ws_event *ev)
 			 sizeof(c->close_reason_received), "%.*s",
 			 (int)ev->close_reason_len,
 			 ev->close_reason ? ev->close_reason : "");
-		obs(c, SIM_EV_RECV, WS_OP_CLOSE, "close %u%s%s%s",
-		    ev->close_code, ev->close_reason_len ? " \"" : "",
-		    c->close_reason_received, ev->close_reason_len ? "\"" : "");
+		client_obs(c, SIM_EV_RECV, WS_OP_CLOSE, "close %u%s%s%s",
+			   ev->close_code, ev->close_reason_len ? " \"" : "",
+			   c->close_reason_received,
+			   ev->close_reason_len ? "\"" : "");
 		if (!c->close_sent) {
 			/* answer with the same code, as a browser does */
 			unsigned code = ev->close_code;

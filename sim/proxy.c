@@ -1013,6 +1013,18 @@ int proxy_reap_stale(const char *tmp)
 	return cleaned;
 }
 
+unsigned proxy_count_lines(const char *s)
+{
+	unsigned n = 0;
+	const char *p = s;
+	for (; p && *p; p++)
+		if (*p == '\n')
+			n++;
+	if (p && p > s && p[-1] != '\n')
+		n++;
+	return n;
+}
+
 int proxy_free_port(void)
 {
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);

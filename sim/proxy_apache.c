@@ -341,17 +341,6 @@ static char *retarget_vhosts(const char *text, const struct proxy_spec *spec)
 	return b.s;
 }
 
-static unsigned count_lines(const char *s)
-{
-	unsigned n = 0;
-	for (; s && *s; s++)
-		if (*s == '\n')
-			n++;
-	if (s && s[-1] != '\n')
-		n++;
-	return n;
-}
-
 static int paste_vhost(struct proxy_buf *b, struct proxy_gen *g, int port,
 		       bool tls, const struct proxy_spec *spec,
 		       const char *block)
@@ -430,14 +419,14 @@ int proxy_apache_generate(const struct proxy_spec *spec, struct proxy_gen *g,
 				 incl);
 			g->block_first[0] = 2; /* after retarget's note */
 			g->nblocks = 1;
-			g->block_lines = count_lines(text);
+			g->block_lines = proxy_count_lines(text);
 			block = NULL;
 		} else {
 			block = text;
 		}
 	}
 	if (block)
-		g->block_lines = count_lines(block);
+		g->block_lines = proxy_count_lines(block);
 
 	char mods[PROXY_MAX_MODULES][PROXY_MODULE_NAME];
 	size_t nmods =

@@ -10,18 +10,6 @@
 
 #include "proxy_int.h"
 
-static unsigned count_lines(const char *s)
-{
-	unsigned n = 0;
-	const char *p = s;
-	for (; p && *p; p++)
-		if (*p == '\n')
-			n++;
-	if (p && p > s && p[-1] != '\n')
-		n++;
-	return n;
-}
-
 int proxy_haproxy_generate(const struct proxy_spec *spec, struct proxy_gen *g,
 			   char *err, size_t errlen)
 {
@@ -122,7 +110,7 @@ int proxy_haproxy_generate(const struct proxy_spec *spec, struct proxy_gen *g,
 				 g->origin_line);
 		g->block_first[0] = b.lines + 1;
 		g->nblocks = 1;
-		g->block_lines = count_lines(block);
+		g->block_lines = proxy_count_lines(block);
 		proxy_buf_block(&b, block);
 	}
 	free(text);

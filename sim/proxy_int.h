@@ -104,4 +104,7 @@ bool proxy_is_root(void);
 /* The unprivileged user and group for workers ("www-data"). */
 const char *proxy_worker_user(void);
 
+/* The number of lines of s (a last line without a newline counts). */
+unsigned proxy_count_lines(const char *s);
+
 #endif
