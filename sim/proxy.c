@@ -1013,6 +1013,48 @@ int proxy_reap_stale(const char *tmp)
 	return cleaned;
 }
 
+int proxy_gen_begin(const struct proxy_spec *spec, struct proxy_gen *g,
+		    const char *conf, const char *pidfile, const char *log,
+		    char *err, size_t errlen)
+{
+	if (spec->https_port > 0 && (!spec->cert_file || !spec->key_file)) {
+		snprintf(err, errlen,
+			 "%s: an https listener needs a certificate and key",
+			 spec->name ? spec->name : "proxy");
+		return PROXY_E_CONFIG;
+	}
+	snprintf(g->conf, sizeof(g->conf), "%s/%s", spec->dir, conf);
+	if (pidfile)
+		snprintf(g->pidfile, sizeof(g->pidfile), "%s/%s", spec->dir,
+			 pidfile);
+	else
+		g->pidfile[0] = '\0';
+	snprintf(g->error_log, sizeof(g->error_log), "%s/%s", spec->dir, log);
+	snprintf(g->block_file, sizeof(g->block_file), "%s", g->conf);
+	g->origin = NULL;
+	g->origin_line = spec->config_line;
+	return 0;
+}
+
+const char *proxy_gen_block(const struct proxy_spec *spec, struct proxy_gen *g,
+			    char **owned, char *err, size_t errlen)
+{
+	*owned = NULL;
+	if (!spec->include)
+		return spec->config;
+	const char *base = strrchr(spec->include, '/');
+	base = base ? base + 1 : spec->include;
+	char incl[PATH_MAX];
+	snprintf(incl, sizeof(incl), "%s/include-%s", spec->dir, base);
+	*owned = proxy_include_copy(spec, incl, err, errlen);
+	if (!*owned)
+		return NULL;
+	/* pasted like a block, so its errors map to its own lines */
+	g->origin = spec->include;
+	g->origin_line = 1;
+	return *owned;
+}
+
 unsigned proxy_count_lines(const char *s)
 {
 	unsigned n = 0;

@@ -369,23 +369,15 @@ int proxy_apache_generate(const struct proxy_spec *spec, struct proxy_gen *g,
 	const char *d = spec->dir;
 	const char *name = spec->name ? spec->name : "apache";
 	bool https = spec->https_port > 0;
-	if (https && (!spec->cert_file || !spec->key_file)) {
-		snprintf(err, errlen,
-			 "%s: an https listener needs a certificate and key",
-			 name);
-		return PROXY_E_CONFIG;
-	}
+	int r = proxy_gen_begin(spec, g, "httpd.conf", "httpd.pid", "error.log",
+				err, errlen);
+	if (r != 0)
+		return r;
 	char sub[PATH_MAX];
 	snprintf(sub, sizeof(sub), "%s/run", d);
 	mkdir(sub, 0755);
 	snprintf(sub, sizeof(sub), "%s/htdocs", d);
 	mkdir(sub, 0755);
-	snprintf(g->conf, sizeof(g->conf), "%s/httpd.conf", d);
-	snprintf(g->pidfile, sizeof(g->pidfile), "%s/httpd.pid", d);
-	snprintf(g->error_log, sizeof(g->error_log), "%s/error.log", d);
-	snprintf(g->block_file, sizeof(g->block_file), "%s", g->conf);
-	g->origin = NULL;
-	g->origin_line = spec->config_line;
 
 	/* The text the modules are derived from, and where it goes. */
 	char *text = NULL;

@@ -16,15 +16,14 @@ int proxy_haproxy_generate(const struct proxy_spec *spec, struct proxy_gen *g,
 	const char *d = spec->dir;
 	const char *name = spec->name ? spec->name : "haproxy";
 	bool https = spec->https_port > 0;
+	/* haproxy -db writes no pid file: proxy.c's group.pid serves; it
+	 * logs to stderr, which proxy.c keeps in stderr.log */
+	int r = proxy_gen_begin(spec, g, "haproxy.cfg", NULL, "stderr.log", err,
+				errlen);
+	if (r != 0)
+		return r;
 	char pem[PATH_MAX] = "";
 	if (https) {
-		if (!spec->cert_file || !spec->key_file) {
-			snprintf(err, errlen,
-				 "%s: an https listener needs a certificate "
-				 "and key",
-				 name);
-			return PROXY_E_CONFIG;
-		}
 		/* haproxy wants the certificate and key in one PEM */
 		size_t cl = 0, kl = 0;
 		char *c = proxy_read_file(spec->cert_file, &cl);
@@ -51,28 +50,10 @@ int proxy_haproxy_generate(const struct proxy_spec *spec, struct proxy_gen *g,
 		if (rc != 0)
 			return PROXY_E_START;
 	}
-	snprintf(g->conf, sizeof(g->conf), "%s/haproxy.cfg", d);
-	/* haproxy -db writes no pid file: proxy.c's group.pid serves */
-	g->pidfile[0] = '\0';
-	/* haproxy logs to stderr, which proxy.c keeps in stderr.log */
-	snprintf(g->error_log, sizeof(g->error_log), "%s/stderr.log", d);
-	snprintf(g->block_file, sizeof(g->block_file), "%s", g->conf);
-	g->origin = NULL;
-	g->origin_line = spec->config_line;
 	char *text = NULL;
-	const char *block = spec->config;
-	if (spec->include) {
-		const char *base = strrchr(spec->include, '/');
-		base = base ? base + 1 : spec->include;
-		char incl[PATH_MAX];
-		snprintf(incl, sizeof(incl), "%s/include-%s", d, base);
-		text = proxy_include_copy(spec, incl, err, errlen);
-		if (!text)
-			return PROXY_E_CONFIG;
-		block = text;
-		g->origin = spec->include;
-		g->origin_line = 1;
-	}
+	const char *block = proxy_gen_block(spec, g, &text, err, errlen);
+	if (spec->include && !block)
+		return PROXY_E_CONFIG;
 	char fe[64];
 	size_t fl = 0;
 	for (const char *s = name; *s && fl + 1 < sizeof(fe); s++)

@@ -104,6 +104,18 @@ bool proxy_is_root(void);
 /* The unprivileged user and group for workers ("www-data"). */
 const char *proxy_worker_user(void);
 
+/* The start every config writer shares: check an https listener has its
+ * certificate, set g's paths (conf, pid file or NULL, log: names inside
+ * spec->dir) and the scenario-line mapping. 0 or PROXY_E_CONFIG. */
+int proxy_gen_begin(const struct proxy_spec *spec, struct proxy_gen *g,
+		    const char *conf, const char *pidfile, const char *log,
+		    char *err, size_t errlen);
+/* The scenario's text to paste: its config block, or a copy of its
+ * include file with the maps applied (*owned, to free; g->origin then
+ * names the file). NULL with a message on failure. */
+const char *proxy_gen_block(const struct proxy_spec *spec, struct proxy_gen *g,
+			    char **owned, char *err, size_t errlen);
+
 /* The number of lines of s (a last line without a newline counts). */
 unsigned proxy_count_lines(const char *s);
 

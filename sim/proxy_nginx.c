@@ -16,36 +16,17 @@ int proxy_nginx_generate(const struct proxy_spec *spec, struct proxy_gen *g,
 	const char *d = spec->dir;
 	const char *name = spec->name ? spec->name : "nginx";
 	bool https = spec->https_port > 0;
-	if (https && (!spec->cert_file || !spec->key_file)) {
-		snprintf(err, errlen,
-			 "%s: an https listener needs a certificate and key",
-			 name);
-		return PROXY_E_CONFIG;
-	}
+	int r = proxy_gen_begin(spec, g, "nginx.conf", "nginx.pid", "error.log",
+				err, errlen);
+	if (r != 0)
+		return r;
 	char sub[PATH_MAX];
 	snprintf(sub, sizeof(sub), "%s/tmp", d);
 	mkdir(sub, 0755);
-	snprintf(g->conf, sizeof(g->conf), "%s/nginx.conf", d);
-	snprintf(g->pidfile, sizeof(g->pidfile), "%s/nginx.pid", d);
-	snprintf(g->error_log, sizeof(g->error_log), "%s/error.log", d);
-	snprintf(g->block_file, sizeof(g->block_file), "%s", g->conf);
-	g->origin = NULL;
-	g->origin_line = spec->config_line;
 	char *text = NULL;
-	const char *block = spec->config;
-	if (spec->include) {
-		const char *base = strrchr(spec->include, '/');
-		base = base ? base + 1 : spec->include;
-		char incl[PATH_MAX];
-		snprintf(incl, sizeof(incl), "%s/include-%s", d, base);
-		text = proxy_include_copy(spec, incl, err, errlen);
-		if (!text)
-			return PROXY_E_CONFIG;
-		/* pasted like a block, so its errors map to its own lines */
-		block = text;
-		g->origin = spec->include;
-		g->origin_line = 1;
-	}
+	const char *block = proxy_gen_block(spec, g, &text, err, errlen);
+	if (spec->include && !block)
+		return PROXY_E_CONFIG;
 
 	struct proxy_buf b = {0};
 	proxy_buf_printf(&b,
