@@ -9,6 +9,7 @@
 
 #include "ajp.h"
 #include "check_main.h"
+#include "test_util.h"
 #include "proto_buf.h"
 #include "proto_err.h"
 
@@ -16,16 +17,9 @@
 
 static uint8_t *read_data(const char *name, size_t *len)
 {
-	char path[512];
-	snprintf(path, sizeof(path), "%s/ajp/%s", WSSIM_TEST_DATA, name);
-	FILE *f = fopen(path, "rb");
-	ck_assert_msg(f != NULL, "cannot open %s", path);
-	uint8_t *buf = malloc(70000);
-	ck_assert_ptr_nonnull(buf);
-	*len = fread(buf, 1, 70000, f);
-	fclose(f);
-	ck_assert_uint_gt(*len, 0);
-	return buf;
+	char p[256];
+	snprintf(p, sizeof(p), "ajp/%s", name);
+	return (uint8_t *)test_read_data(p, len);
 }
 
 #define ck_assert_ajp_str(str, text)                                           \

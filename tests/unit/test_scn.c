@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "check_main.h"
+#include "test_util.h"
 #include "scn.h"
 
 #define DATA WSSIM_TEST_DATA "/scn"
@@ -31,18 +32,6 @@ static size_t list_scn(const char *dir, char names[][512], size_t max)
 	closedir(d);
 	qsort(names, n, 512, (int (*)(const void *, const void *))strcmp);
 	return n;
-}
-
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	ck_assert_msg(f != NULL, "%s: %s", path, strerror(errno));
-	char *buf = malloc(1 << 20);
-	ck_assert_ptr_nonnull(buf);
-	*len = fread(buf, 1, (1 << 20) - 1, f);
-	buf[*len] = 0;
-	fclose(f);
-	return buf;
 }
 
 static struct scn_file *parse_ok(const char *path)
@@ -423,7 +412,7 @@ END_TEST
 static int check_bad(const char *path)
 {
 	size_t len;
-	char *text = slurp(path, &len);
+	char *text = test_read_file(path, &len);
 	unsigned line, col;
 	int off = 0;
 	ck_assert_msg(sscanf(text, "# error: %u:%u: %n", &line, &col, &off) ==
@@ -641,7 +630,7 @@ END_TEST
 START_TEST(docs_cover_keywords)
 {
 	size_t len;
-	char *doc = slurp(DOCS, &len);
+	char *doc = test_read_file(DOCS, &len);
 	int missing = 0;
 	for (const char *const *k = scn_keywords(); *k; k++) {
 		char want[64];

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "check_main.h"
+#include "test_util.h"
 #include "http1.h"
 #include "proto_buf.h"
 #include "proto_err.h"
@@ -19,26 +20,9 @@ static struct http1_head head; /* big: keep it off the stack */
 
 static char *read_data(const char *name, size_t *len)
 {
-	char path[1024];
-	snprintf(path, sizeof(path), "%s/http1/%s", WSSIM_TEST_DATA, name);
-	FILE *f = fopen(path, "rb");
-	ck_assert_msg(f != NULL, "cannot open %s", path);
-	char *buf = NULL;
-	size_t n = 0, cap = 0;
-	for (;;) {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 4096;
-			buf = realloc(buf, cap);
-			ck_assert_ptr_nonnull(buf);
-		}
-		size_t r = fread(buf + n, 1, cap - n, f);
-		if (r == 0)
-			break;
-		n += r;
-	}
-	fclose(f);
-	*len = n;
-	return buf;
+	char p[256];
+	snprintf(p, sizeof(p), "http1/%s", name);
+	return test_read_data(p, len);
 }
 
 static void parse_req(const char *s)
