@@ -1,0 +1,531 @@
+/* Unit tests for cap_reasm: segments built in memory, fed in every order
+ * that matters, checked against the exact byte streams, gaps and ends a
+ * recording sink saw. No pcap involved. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cap_reasm.h"
+#include "check_main.h"
+
+#define MAXC 8
+
+/* What a sink saw: per connection and direction, the stream as text with
+ * gaps as "[gap N]" and ends as "[fin]", "[rst]", "[eoc]". */
+struct rec {
+	char s[MAXC][2][4096];
+	int opened, closed;
+	struct cap_conn conn[MAXC];
+	char log[4096];
+};
+
+static char *dirbuf(struct rec *r, struct cap_conn *c, enum cap_dir d)
+{
+	ck_assert_uint_ge(c->id, 1);
+	ck_assert_uint_le(c->id, MAXC);
+	return r->s[c->id - 1][d];
+}
+
+static void cat(char *dst, const char *src, size_t n)
+{
+	size_t l = strlen(dst);
+	ck_assert_uint_lt(l + n, 4096);
+	memcpy(dst + l, src, n);
+	dst[l + n] = '\0';
+}
+
+static void on_open(void *ctx, struct cap_conn *c)
+{
+	struct rec *r = ctx;
+	r->opened++;
+	ck_assert_uint_eq(c->id, (uint64_t)r->opened);
+	if (c->id > MAXC)
+		return;
+	char t[32];
+	snprintf(t, sizeof(t), "open%llu ", (unsigned long long)c->id);
+	cat(r->log, t, strlen(t));
+}
+
+static void on_data(void *ctx, struct cap_conn *c, enum cap_dir d,
+		    const uint8_t *p, size_t n, uint64_t ts)
+{
+	(void)ts;
+	ck_assert_uint_gt(n, 0);
+	cat(dirbuf(ctx, c, d), (const char *)p, n);
+}
+
+static void on_gap(void *ctx, struct cap_conn *c, enum cap_dir d, uint64_t n,
+		   uint64_t ts)
+{
+	(void)ts;
+	char t[48];
+	snprintf(t, sizeof(t), "[gap %llu]", (unsigned long long)n);
+	cat(dirbuf(ctx, c, d), t, strlen(t));
+}
+
+static void on_end(void *ctx, struct cap_conn *c, enum cap_dir d,
+		   enum cap_end how, uint64_t ts)
+{
+	(void)ts;
+	if (c->id > MAXC)
+		return;
+	const char *t = how == CAP_END_FIN   ? "[fin]"
+			: how == CAP_END_RST ? "[rst]"
+					     : "[eoc]";
+	cat(dirbuf(ctx, c, d), t, strlen(t));
+}
+
+static void on_close(void *ctx, struct cap_conn *c)
+{
+	struct rec *r = ctx;
+	r->closed++;
+	if (c->id > MAXC)
+		return;
+	r->conn[c->id - 1] = *c;
+	char t[32];
+	snprintf(t, sizeof(t), "close%llu ", (unsigned long long)c->id);
+	cat(r->log, t, strlen(t));
+}
+
+static struct rec R;
+static struct cap_tcp_sink SINK = {&R,	   on_open, on_data,
+				   on_gap, on_end,  on_close};
+
+static struct cap_reasm *mk(size_t limit)
+{
+	memset(&R, 0, sizeof(R));
+	struct cap_reasm_opts o = {.ooo_limit = limit};
+	struct cap_reasm *r = cap_reasm_new(&SINK, &o);
+	ck_assert_ptr_nonnull(r);
+	return r;
+}
+
+#define C2S_ 0
+#define S2C_ 1
+
+/* Feed a segment: dir C2S_ (10.0.0.1:40000 -> 10.0.0.2:80) or S2C_. */
+static void feed(struct cap_reasm *r, int dir, uint32_t seq, uint32_t ack,
+		 uint8_t flags, const char *data)
+{
+	struct cap_segment s;
+	memset(&s, 0, sizeof(s));
+	struct cap_endpoint a = {
+	    .family = 4, .addr = {10, 0, 0, 1}, .port = 40000};
+	struct cap_endpoint b = {
+	    .family = 4, .addr = {10, 0, 0, 2}, .port = 80};
+	s.src = dir == C2S_ ? a : b;
+	s.dst = dir == C2S_ ? b : a;
+	s.seq = seq;
+	s.ack = ack;
+	s.flags = flags;
+	s.payload = (const uint8_t *)data;
+	s.len = data ? strlen(data) : 0;
+	s.ts_us = 1000;
+	ck_assert_int_eq(cap_reasm_segment(r, &s), 0);
+}
+
+#define A CAP_TCP_ACK
+#define ISN_C 1000u
+#define ISN_S 5000u
+
+static void handshake(struct cap_reasm *r, uint32_t ic, uint32_t is)
+{
+	feed(r, C2S_, ic, 0, CAP_TCP_SYN, NULL);
+	feed(r, S2C_, is, ic + 1, CAP_TCP_SYN | A, NULL);
+	feed(r, C2S_, ic + 1, is + 1, A, NULL);
+}
+
+START_TEST(in_order)
+{
+	struct cap_reasm *r = mk(0);
+	handshake(r, ISN_C, ISN_S);
+	feed(r, C2S_, ISN_C + 1, ISN_S + 1, A, "hello ");
+	feed(r, C2S_, ISN_C + 7, ISN_S + 1, A, "world");
+	feed(r, S2C_, ISN_S + 1, ISN_C + 12, A, "HELLO");
+	feed(r, C2S_, ISN_C + 12, ISN_S + 6, A | CAP_TCP_FIN, NULL);
+	feed(r, S2C_, ISN_S + 6, ISN_C + 13, A | CAP_TCP_FIN, NULL);
+	feed(r, C2S_, ISN_C + 13, ISN_S + 7, A, NULL);
+	ck_assert_str_eq(R.s[0][0], "hello world[fin]");
+	ck_assert_str_eq(R.s[0][1], "HELLO[fin]");
+	ck_assert_str_eq(R.log, "open1 close1 ");
+	ck_assert(R.conn[0].saw_syn);
+	ck_assert_uint_eq(R.conn[0].client.port, 40000);
+	ck_assert_uint_eq(R.conn[0].bytes[0], 11);
+	ck_assert_uint_eq(R.conn[0].bytes[1], 5);
+	ck_assert_uint_eq(R.conn[0].gap_bytes[0], 0);
+	struct cap_reasm_stats st;
+	cap_reasm_get_stats(r, &st);
+	ck_assert_uint_eq(st.after_close, 1); /* the last ACK */
+	ck_assert_uint_eq(st.gaps, 0);
+	cap_reasm_free(r);
+}
+END_TEST
+
+START_TEST(reversed)
+{
+	struct cap_reasm *r = mk(0);
+	handshake(r, ISN_C, ISN_S);
+	feed(r, C2S_, ISN_C + 8, ISN_S + 1, A, "ghi");
+	feed(r, C2S_, ISN_C + 5, ISN_S + 1, A, "def");
+	ck_assert_str_eq(R.s[0][0], "");
+	feed(r, C2S_, ISN_C + 1, ISN_S + 1, A, "abc-");
+	ck_assert_str_eq(R.s[0][0], "abc-defghi");
+	cap_reasm_free(r);
+	ck_assert_str_eq(R.s[0][0], "abc-defghi[eoc]");
+	ck_assert_str_eq(R.s[0][1], "[eoc]");
+	ck_assert_str_eq(R.log, "open1 close1 ");
+}
+END_TEST
+
+static void permute(int *a, int k, int n, int *count)
+{
+	if (k == n) {
+		static const char *parts[4] = {"abcd", "efgh", "ijkl", "mnop"};
+		struct cap_reasm *r = mk(0);
+		handshake(r, ISN_C, ISN_S);
+		for (int i = 0; i < n; i++)
+			feed(r, C2S_, ISN_C + 1 + 4 * (uint32_t)a[i], ISN_S + 1,
+			     A, parts[a[i]]);
+		cap_reasm_free(r);
+		ck_assert_str_eq(R.s[0][0], "abcdefghijklmnop[eoc]");
+		(*count)++;
+		return;
+	}
+	for (int i = k; i < n; i++) {
+		int t = a[k];
+		a[k] = a[i];
+		a[i] = t;
+		permute(a, k + 1, n, count);
+		a[i] = a[k];
+		a[k] = t;
+	}
+}
+
+START_TEST(permutations)
+{
+	int a[4] = {0, 1, 2, 3}, count = 0;
+	permute(a, 0, 4, &count);
+	ck_assert_int_eq(count, 24);
+}
+END_TEST
+
+START_TEST(duplicates)
+{
+	struct cap_reasm *r = mk(0);
+	handshake(r, ISN_C, ISN_S);
+	feed(r, C2S_, ISN_C + 1, ISN_S + 1, A, "abc");
+	feed(r, C2S_, ISN_C + 1, ISN_S + 1, A, "abc");
+	feed(r, C2S_, ISN_C + 7, ISN_S + 1, A, "ghi");
+	feed(r, C2S_, ISN_C + 7, ISN_S + 1, A, "ghi");
+	feed(r, C2S_, ISN_C + 4, ISN_S + 1, A, "def");
+	feed(r, C2S_, ISN_C + 4, ISN_S + 1, A, "def");
+	ck_assert_str_eq(R.s[0][0], "abcdefghi");
+	struct cap_reasm_stats st;
+	cap_reasm_get_stats(r, &st);
+	ck_assert_uint_eq(st.dup_bytes, 9);
+	cap_reasm_free(r);
+}
+END_TEST
+
+START_TEST(overlap_partial)
+{
+	struct cap_reasm *r = mk(0);
+	handshake(r, ISN_C, ISN_S);
+	/* in order, then a retransmission overlapping its tail */
+	feed(r, C2S_, ISN_C + 1, ISN_S + 1, A, "abcdef");
+	feed(r, C2S_, ISN_C + 4, ISN_S + 1, A, "XXXghij");
+	ck_assert_str_eq(R.s[0][0], "abcdefghij");
+	/* buffered piece first; a later copy overlapping both sides loses */
+	feed(r, C2S_, ISN_C + 15, ISN_S + 1, A, "opqr");
+	feed(r, C2S_, ISN_C + 11, ISN_S + 1, A, "klmnYYYYst");
+	ck_assert_str_eq(R.s[0][0], "abcdefghijklmnopqrst");
+	cap_reasm_free(r);
+}
+END_TEST
+
+START_TEST(overlap_full)
+{
+	struct cap_reasm *r = mk(0);
+	handshake(r, ISN_C, ISN_S);
+	feed(r, C2S_, ISN_C + 3, ISN_S + 1, A, "cd");
+	feed(r, C2S_, ISN_C + 7, ISN_S + 1, A, "gh");
+	feed(r, C2S_, ISN_C + 4, ISN_S + 1, A, "d"); /* inside "cd" */
+	/* one segment covering both buffered pieces and the holes */
+	feed(r, C2S_, ISN_C + 2, ISN_S + 1, A, "bXdefXhi");
+	ck_assert_str_eq(R.s[0][0], "");
+	feed(r, C2S_, ISN_C + 1, ISN_S + 1, A, "a");
+	ck_assert_str_eq(R.s[0][0], "abcdefghi");
+	cap_reasm_free(r);
+}
+END_TEST
+
+START_TEST(seq_wrap)
+{
+	struct cap_reasm *r = mk(0);
+	uint32_t ic = 0xfffffff0u;
+	handshake(r, ic, 0xfffffffeu);
+	/* 40 bytes across 2^32, in the order 3 1 4 2 */
+	const char *p[4] = {"0123456789", "abcdefghij", "ABCDEFGHIJ",
+			    "klmnopqrst"};
+	int order[4] = {2, 0, 3, 1};
+	for (int i = 0; i < 4; i++)
+		feed(r, C2S_, ic + 1 + 10 * (uint32_t)order[i], 0xffffffffu, A,
+		     p[order[i]]);
+	feed(r, S2C_, 0xffffffffu, ic + 41, A, "xyz");
+	ck_assert_str_eq(R.s[0][0], "0123456789abcdefghijABCDEFGHIJklmnopqrst");
+	ck_assert_str_eq(R.s[0][1], "xyz");
+	cap_reasm_free(r);
+}
+END_TEST
+
+START_TEST(mid_stream)
+{
+	struct cap_reasm *r = mk(0);
+	/* server speaks first in the capture: it is the first data sender */
+	feed(r, S2C_, 777, 333, A, "late");
+	feed(r, C2S_, 333, 781, A, "reply");
+	cap_reasm_free(r);
+	ck_assert(!R.conn[0].saw_syn);
+	ck_assert_uint_eq(R.conn[0].client.port, 80);
+	ck_assert_str_eq(R.s[0][0], "late[eoc]");
+	ck_assert_str_eq(R.s[0][1], "reply[eoc]");
+
+	/* first packet a bare ACK: the higher port is the client */
+	r = mk(0);
+	feed(r, S2C_, 777, 333, A, NULL);
+	feed(r, S2C_, 777, 333, A, "x");
+	cap_reasm_free(r);
+	ck_assert_uint_eq(R.conn[0].client.port, 40000);
+	ck_assert_str_eq(R.s[0][1], "x[eoc]");
+}
+END_TEST
+
+START_TEST(gap_at_end)
+{
+	struct cap_reasm *r = mk(0);
+	handshake(r, ISN_C, ISN_S);
+	feed(r, C2S_, ISN_C + 1, ISN_S + 1, A, "abcde");
+	feed(r, C2S_, ISN_C + 11, ISN_S + 1, A, "klmno");
+	feed(r, C2S_, ISN_C + 19, ISN_S + 1, A, "tu");
+	ck_assert_str_eq(R.s[0][0], "abcde");
+	cap_reasm_free(r);
+	ck_assert_str_eq(R.s[0][0], "abcde[gap 5]klmno[gap 3]tu[eoc]");
+	ck_assert_uint_eq(R.conn[0].gap_bytes[0], 8);
+	ck_assert_uint_eq(R.conn[0].bytes[0], 12);
+}
+END_TEST
+
+START_TEST(gap_by_ack)
+{
+	struct cap_reasm *r = mk(0);
+	handshake(r, ISN_C, ISN_S);
+	feed(r, C2S_, ISN_C + 1, ISN_S + 1, A, "abcde");
+	/* the server acknowledges 10 bytes: 5 were never captured */
+	feed(r, S2C_, ISN_S + 1, ISN_C + 11, A, NULL);
+	ck_assert_str_eq(R.s[0][0], "abcde[gap 5]");
+	feed(r, C2S_, ISN_C + 11, ISN_S + 1, A, "klm");
+	ck_assert_str_eq(R.s[0][0], "abcde[gap 5]klm");
+	/* a late copy of the lost bytes is a duplicate now */
+	feed(r, C2S_, ISN_C + 6, ISN_S + 1, A, "fghij");
+	ck_assert_str_eq(R.s[0][0], "abcde[gap 5]klm");
+	cap_reasm_free(r);
+}
+END_TEST
+
+START_TEST(gap_at_fin)
+{
+	struct cap_reasm *r = mk(0);
+	handshake(r, ISN_C, ISN_S);
+	feed(r, C2S_, ISN_C + 1, ISN_S + 1, A, "ab");
+	feed(r, C2S_, ISN_C + 5, ISN_S + 1, A | CAP_TCP_FIN, "ef");
+	ck_assert_str_eq(R.s[0][0], "ab");
+	/* the FIN is acknowledged: the hole before it can never fill */
+	feed(r, S2C_, ISN_S + 1, ISN_C + 8, A | CAP_TCP_FIN, NULL);
+	ck_assert_str_eq(R.s[0][0], "ab[gap 2]ef[fin]");
+	ck_assert_str_eq(R.s[0][1], "[fin]");
+	ck_assert_str_eq(R.log, "open1 close1 ");
+	cap_reasm_free(r);
+}
+END_TEST
+
+START_TEST(snaplen_cut)
+{
+	struct cap_reasm *r = mk(0);
+	handshake(r, ISN_C, ISN_S);
+	struct cap_segment s;
+	memset(&s, 0, sizeof(s));
+	s.src = (struct cap_endpoint){
+	    .family = 4, .addr = {10, 0, 0, 1}, .port = 40000};
+	s.dst = (struct cap_endpoint){
+	    .family = 4, .addr = {10, 0, 0, 2}, .port = 80};
+	s.flags = A;
+	s.seq = ISN_C + 1;
+	s.payload = (const uint8_t *)"abc";
+	s.len = 3;
+	s.missing = 7;
+	ck_assert_int_eq(cap_reasm_segment(r, &s), 0);
+	s.seq = ISN_C + 11;
+	s.payload = (const uint8_t *)"klm";
+	s.missing = 0;
+	ck_assert_int_eq(cap_reasm_segment(r, &s), 0);
+	ck_assert_str_eq(R.s[0][0], "abc[gap 7]klm");
+	/* out of order with a cut tail */
+	s.seq = ISN_C + 20;
+	s.payload = (const uint8_t *)"uv";
+	s.len = 2;
+	s.missing = 3;
+	ck_assert_int_eq(cap_reasm_segment(r, &s), 0);
+	s.seq = ISN_C + 14;
+	s.payload = (const uint8_t *)"nopqrs";
+	s.len = 6;
+	s.missing = 0;
+	ck_assert_int_eq(cap_reasm_segment(r, &s), 0);
+	ck_assert_str_eq(R.s[0][0], "abc[gap 7]klmnopqrsuv[gap 3]");
+	cap_reasm_free(r);
+}
+END_TEST
+
+START_TEST(fin_and_rst)
+{
+	struct cap_reasm *r = mk(0);
+	handshake(r, ISN_C, ISN_S);
+	feed(r, C2S_, ISN_C + 1, ISN_S + 1, A | CAP_TCP_FIN, "bye");
+	ck_assert_str_eq(R.s[0][0], "bye[fin]");
+	feed(r, S2C_, ISN_S + 1, ISN_C + 5, A, "late");
+	feed(r, S2C_, ISN_S + 9, ISN_C + 5, A, "er"); /* hole of 4 */
+	feed(r, S2C_, ISN_S + 11, ISN_C + 5, CAP_TCP_RST, NULL);
+	ck_assert_str_eq(R.s[0][1], "late[gap 4]er[rst]");
+	ck_assert_str_eq(R.log, "open1 close1 ");
+	feed(r, C2S_, ISN_C + 5, ISN_S + 11, A, NULL); /* after close */
+	struct cap_reasm_stats st;
+	cap_reasm_get_stats(r, &st);
+	ck_assert_uint_eq(st.after_close, 1);
+	cap_reasm_free(r);
+	ck_assert_str_eq(R.log, "open1 close1 ");
+
+	/* a reset with both directions open ends both */
+	r = mk(0);
+	handshake(r, ISN_C, ISN_S);
+	feed(r, C2S_, ISN_C + 1, ISN_S + 1, A, "x");
+	feed(r, C2S_, ISN_C + 2, ISN_S + 1, CAP_TCP_RST | A, NULL);
+	ck_assert_str_eq(R.s[0][0], "x[rst]");
+	ck_assert_str_eq(R.s[0][1], "[rst]");
+	ck_assert_int_eq(R.closed, 1);
+	cap_reasm_free(r);
+}
+END_TEST
+
+START_TEST(syn_reuse)
+{
+	struct cap_reasm *r = mk(0);
+	handshake(r, ISN_C, ISN_S);
+	feed(r, C2S_, ISN_C + 1, ISN_S + 1, A | CAP_TCP_FIN, "one");
+	feed(r, S2C_, ISN_S + 1, ISN_C + 5, A | CAP_TCP_FIN, "1");
+	feed(r, C2S_, ISN_C + 5, ISN_S + 3, A, NULL);
+	handshake(r, 90000, 70000);
+	feed(r, C2S_, 90001, 70001, A, "two");
+	cap_reasm_free(r);
+	ck_assert_str_eq(R.log, "open1 close1 open2 close2 ");
+	ck_assert_str_eq(R.s[0][0], "one[fin]");
+	ck_assert_str_eq(R.s[0][1], "1[fin]");
+	ck_assert_str_eq(R.s[1][0], "two[eoc]");
+	ck_assert_str_eq(R.s[1][1], "[eoc]");
+	ck_assert(R.conn[1].saw_syn);
+}
+END_TEST
+
+START_TEST(ooo_bound)
+{
+	struct cap_reasm *r = mk(8); /* 8 bytes of out-of-order data */
+	handshake(r, ISN_C, ISN_S);
+	feed(r, C2S_, ISN_C + 1, ISN_S + 1, A, "ab");
+	feed(r, C2S_, ISN_C + 5, ISN_S + 1, A, "efgh"); /* hole "cd" */
+	feed(r, C2S_, ISN_C + 11, ISN_S + 1, A, "kl");	/* hole "ij" */
+	ck_assert_str_eq(R.s[0][0], "ab");
+	/* 6 buffered; 4 more exceed the bound: the first hole goes */
+	feed(r, C2S_, ISN_C + 15, ISN_S + 1, A, "opqr");
+	ck_assert_str_eq(R.s[0][0], "ab[gap 2]efgh");
+	/* a piece alone larger than the bound */
+	feed(r, C2S_, ISN_C + 31, ISN_S + 1, A, "0123456789");
+	ck_assert_str_eq(R.s[0][0],
+			 "ab[gap 2]efgh[gap 2]kl[gap 2]opqr[gap 12]0123456789");
+	struct cap_reasm_stats st;
+	cap_reasm_get_stats(r, &st);
+	ck_assert_uint_eq(st.gaps, 4);
+	ck_assert_uint_eq(st.gap_bytes, 18);
+	cap_reasm_free(r);
+}
+END_TEST
+
+START_TEST(many_connections)
+{
+	/* enough connections to grow the table several times */
+	struct cap_reasm *r = mk(0);
+	struct cap_segment s;
+	memset(&s, 0, sizeof(s));
+	uint64_t n = 5000;
+	for (uint64_t i = 0; i < n; i++) {
+		s.src = (struct cap_endpoint){.family = 6, .port = 1024};
+		s.src.addr[15] = 1;
+		s.src.addr[0] = (uint8_t)(i >> 8);
+		s.src.addr[1] = (uint8_t)i;
+		s.dst = (struct cap_endpoint){.family = 6, .port = 443};
+		s.dst.addr[15] = 2;
+		s.flags = CAP_TCP_SYN;
+		s.seq = (uint32_t)i;
+		ck_assert_int_eq(cap_reasm_segment(r, &s), 0);
+	}
+	struct cap_reasm_stats st;
+	cap_reasm_get_stats(r, &st);
+	ck_assert_uint_eq(st.conns, n);
+	/* the same tuples again in reverse are the same connections */
+	struct cap_endpoint cl = {.family = 6, .port = 1024};
+	struct cap_endpoint sv = {.family = 6, .port = 443};
+	cl.addr[15] = 1;
+	sv.addr[15] = 2;
+	for (uint64_t i = 0; i < n; i++) {
+		cl.addr[0] = (uint8_t)(i >> 8);
+		cl.addr[1] = (uint8_t)i;
+		s.src = sv;
+		s.dst = cl;
+		s.flags = CAP_TCP_SYN | A;
+		ck_assert_int_eq(cap_reasm_segment(r, &s), 0);
+	}
+	cap_reasm_get_stats(r, &st);
+	ck_assert_uint_eq(st.conns, n);
+	cap_reasm_free(r);
+}
+END_TEST
+
+static Suite *cap_reasm_suite(void)
+{
+	Suite *s = suite_create("cap_reasm");
+	TCase *tc;
+	tc = tcase_create("in_order");
+	tcase_add_test(tc, in_order);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("out_of_order");
+	tcase_add_test(tc, reversed);
+	tcase_add_test(tc, permutations);
+	tcase_add_test(tc, duplicates);
+	tcase_add_test(tc, overlap_partial);
+	tcase_add_test(tc, overlap_full);
+	tcase_add_test(tc, seq_wrap);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("gaps");
+	tcase_add_test(tc, gap_at_end);
+	tcase_add_test(tc, gap_by_ack);
+	tcase_add_test(tc, gap_at_fin);
+	tcase_add_test(tc, snaplen_cut);
+	tcase_add_test(tc, ooo_bound);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("lifecycle");
+	tcase_add_test(tc, mid_stream);
+	tcase_add_test(tc, fin_and_rst);
+	tcase_add_test(tc, syn_reuse);
+	tcase_add_test(tc, many_connections);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+WSSIM_CHECK_MAIN(cap_reasm_suite)
