@@ -210,6 +210,19 @@ static void declare_gap(struct cap_reasm *r, struct conn *c, int d, uint64_t n,
 		r->sink->gap(r->sink->ctx, &c->pub, (enum cap_dir)d, n, ts);
 }
 
+/* Drop direction d's buffered pieces (after its end: bytes past a FIN). */
+static void free_queue(struct conn *c, int d)
+{
+	struct ooo *e, *next;
+	for (e = c->h[d].q; e; e = next) {
+		next = e->next;
+		if (!e->lost)
+			c->ooo_bytes -= e->len;
+		free(e);
+	}
+	c->h[d].q = NULL;
+}
+
 static void end_half(struct cap_reasm *r, struct conn *c, int d,
 		     enum cap_end how, uint64_t ts)
 {
@@ -217,6 +230,7 @@ static void end_half(struct cap_reasm *r, struct conn *c, int d,
 	if (h->ended)
 		return;
 	h->ended = true;
+	free_queue(c, d);
 	if (r->sink->end)
 		r->sink->end(r->sink->ctx, &c->pub, (enum cap_dir)d, how, ts);
 }
@@ -258,7 +272,7 @@ static void advance_to(struct cap_reasm *r, struct conn *c, int d,
 {
 	struct half *h = &c->h[d];
 	drain(r, c, d, ts);
-	while (h->next_off < target) {
+	while (!h->ended && h->next_off < target) {
 		uint64_t stop = target;
 		if (h->q && h->q->off < stop)
 			stop = h->q->off;
@@ -426,6 +440,8 @@ static int payload(struct cap_reasm *r, struct conn *c, int d,
 	if (rel > 0) {
 		r->st.ooo_segments++;
 		make_room(r, c, d, off, len, s->ts_us);
+		if (h->ended) /* a FIN became in order on the way */
+			return 0;
 	}
 	int rc = insert(r, c, d, off, p, len, false);
 	if (rc == 0 && miss)
@@ -469,15 +485,8 @@ static void fin(struct cap_reasm *r, struct conn *c, int d,
 
 static void conn_close(struct cap_reasm *r, struct conn *c)
 {
-	for (int d = 0; d < 2; d++) {
-		struct ooo *e, *next;
-		for (e = c->h[d].q; e; e = next) {
-			next = e->next;
-			free(e);
-		}
-		c->h[d].q = NULL;
-	}
-	c->ooo_bytes = 0;
+	free_queue(c, 0);
+	free_queue(c, 1);
 	if (r->sink->close)
 		r->sink->close(r->sink->ctx, &c->pub);
 	c->closed = true;
