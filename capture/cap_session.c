@@ -20,6 +20,13 @@
 
 #define CS_MAX_BUFFER (1u << 20) /* bytes held undecoded per direction */
 
+/* The first held byte; never NULL + 0 (an empty, never-grown buffer). */
+static uint8_t *bhead(const struct proto_buf *b)
+{
+	static uint8_t empty[1];
+	return b->data ? b->data + b->off : empty;
+}
+
 static const char *dir_name(enum cap_dir d)
 {
 	return d == CAP_C2S ? "c2s" : "s2c";
@@ -200,7 +207,7 @@ static void ws_message_done(struct cap_sessions *s, struct cs_conn *c,
 		m->payload = malloc(n ? n : 1);
 		if (m->payload) {
 			if (n)
-				memcpy(m->payload, proto_buf_head(&d->msg), n);
+				memcpy(m->payload, bhead(&d->msg), n);
 			m->payload_len = n;
 		}
 	}
@@ -253,7 +260,7 @@ static void ws_feed(struct cap_sessions *s, struct cs_conn *c, enum cap_dir dir,
 	bool inflate = d->pmd_on && s->opts.keep_messages;
 	while (!d->dead) {
 		struct ws_event ev;
-		int rc = ws_decoder_feed(&d->dec, proto_buf_head(&d->buf),
+		int rc = ws_decoder_feed(&d->dec, bhead(&d->buf),
 					 proto_buf_size(&d->buf), &ev);
 		if (rc < 0) {
 			note(c, dir, ts,
@@ -519,7 +526,7 @@ static void http_feed(struct cap_sessions *s, struct cs_conn *c,
 	for (;;) {
 		if (d->mode != CS_M_HTTP)
 			return;
-		const char *b = (const char *)proto_buf_head(&d->buf);
+		const char *b = (const char *)bhead(&d->buf);
 		size_t n = proto_buf_size(&d->buf);
 		if (n == 0)
 			return;
@@ -575,7 +582,7 @@ static void http_feed(struct cap_sessions *s, struct cs_conn *c,
 				return;
 			}
 			proto_buf_consume(&d->buf, p);
-			b = (const char *)proto_buf_head(&d->buf);
+			b = (const char *)bhead(&d->buf);
 			n = proto_buf_size(&d->buf);
 		}
 		size_t end = http1_head_end(b, n, &d->scan);
@@ -815,9 +822,9 @@ static void ajp_feed(struct cap_sessions *s, struct cs_conn *c,
 	while (!d->dead && proto_buf_size(&d->buf) > 0) {
 		const uint8_t *pl;
 		size_t pn, eo = 0;
-		int rc = ajp_packet_parse(proto_buf_head(&d->buf),
-					  proto_buf_size(&d->buf), ad,
-					  AJP_PACKET_MAX, &pl, &pn, &eo);
+		int rc =
+		    ajp_packet_parse(bhead(&d->buf), proto_buf_size(&d->buf),
+				     ad, AJP_PACKET_MAX, &pl, &pn, &eo);
 		if (rc == PROTO_E_AGAIN)
 			return;
 		if (rc < 0) {
@@ -867,7 +874,7 @@ static unsigned be16(const uint8_t *p)
 static bool tls_hello(struct cs_conn *c, enum cap_dir dir)
 {
 	struct cs_dir *d = &c->d[dir];
-	const uint8_t *b = proto_buf_head(&d->buf);
+	const uint8_t *b = bhead(&d->buf);
 	size_t n = proto_buf_size(&d->buf);
 	if (n < 5)
 		return false;
@@ -974,7 +981,7 @@ static void tls_feed(struct cs_conn *c, enum cap_dir dir)
 static int detect(struct cs_conn *c)
 {
 	struct cs_dir *d = &c->d[CAP_C2S];
-	const uint8_t *b = proto_buf_head(&d->buf);
+	const uint8_t *b = bhead(&d->buf);
 	size_t n = proto_buf_size(&d->buf);
 	enum cs_mode m;
 	if (n < 2)
