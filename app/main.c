@@ -18,6 +18,9 @@ static const struct {
     {"run", cmd_run,
      "run scenarios: the mock Tomcat behind the real proxy, browser-like "
      "clients"},
+    {"capture", cmd_capture,
+     "read a pcap (or capture live): TCP, HTTP, websocket and AJP "
+     "sessions"},
     {"mock-tomcat", cmd_mock_tomcat,
      "run the mock Tomcat 10.1 (HTTP, HTTPS, AJP13 connectors)"},
 };

@@ -1,0 +1,239 @@
+/* `wssim capture`: read packets (a pcap/pcapng file, or a live interface),
+ * reassemble TCP, extract HTTP, websocket and AJP sessions, and print a
+ * summary (default) or one JSON document (--json). Exit 0 once the input
+ * has been read (parts that could not be decoded are reported), 2 for
+ * usage errors, 3 for an unreadable file or interface. */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cap_pcap.h"
+#include "cap_reasm.h"
+#include "cap_session.h"
+#include "cmd.h"
+
+static const char usage_text[] =
+    "usage: wssim capture -r FILE [options]\n"
+    "       wssim capture -i IFACE [-f FILTER] [--count N] [--duration S] "
+    "[options]\n"
+    "\n"
+    "Reads packets through libpcap (pcap or pcapng; Ethernet, Linux "
+    "cooked v1/v2,\n"
+    "BSD loopback, raw IPv4/IPv6), reassembles TCP and shows the HTTP,\n"
+    "websocket and AJP13 sessions in it, both legs of proxied requests "
+    "linked.\n"
+    "\n"
+    "  -r FILE          read a capture file\n"
+    "  -i IFACE         capture live (needs CAP_NET_RAW and "
+    "CAP_NET_ADMIN, or root);\n"
+    "                   Ctrl-C stops and reports what was captured\n"
+    "  -f FILTER        BPF filter for -i, e.g. 'tcp port 8080'\n"
+    "  --count N        stop after N TCP segments\n"
+    "  --duration S     stop after S seconds (-i)\n"
+    "  --json           one JSON document on stdout "
+    "(docs/capture-json.md);\n"
+    "                   the summary then goes to stderr\n"
+    "  --session F      keep only connections matching F: a port, an "
+    "address,\n"
+    "                   or a substring of a request path\n"
+    "  --no-redact      show Cookie, Set-Cookie and Authorization "
+    "values\n"
+    "  --payload-cap N  keep at most N bytes of each message payload "
+    "(JSON)\n";
+
+static struct cap_pcap *live_src;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	if (live_src)
+		cap_pcap_breakloop(live_src);
+}
+
+static int parse_num(const char *opt, const char *s, long max, long *out)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+	if (!*s || *end || v < 1 || v > max) {
+		fprintf(stderr,
+			"wssim capture: %s: '%s' is not a number from 1 "
+			"to %ld\n",
+			opt, s, max);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+int cmd_capture(int argc, char **argv)
+{
+	enum {
+		O_COUNT = 256,
+		O_DURATION,
+		O_JSON,
+		O_SESSION,
+		O_NOREDACT,
+		O_CAP
+	};
+	static const struct option opts[] = {
+	    {"count", required_argument, NULL, O_COUNT},
+	    {"duration", required_argument, NULL, O_DURATION},
+	    {"json", no_argument, NULL, O_JSON},
+	    {"session", required_argument, NULL, O_SESSION},
+	    {"no-redact", no_argument, NULL, O_NOREDACT},
+	    {"payload-cap", required_argument, NULL, O_CAP},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *file = NULL, *iface = NULL, *filter = NULL;
+	long count = 0, duration = 0, cap = 0;
+	bool json = false;
+	struct cap_session_opts so;
+	memset(&so, 0, sizeof(so));
+	int ch;
+	optind = 1;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "r:i:f:h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'r':
+			file = optarg;
+			break;
+		case 'i':
+			iface = optarg;
+			break;
+		case 'f':
+			filter = optarg;
+			break;
+		case O_COUNT:
+			if (parse_num("--count", optarg, 2000000000L, &count))
+				return EXIT_USAGE;
+			break;
+		case O_DURATION:
+			if (parse_num("--duration", optarg, 86400, &duration))
+				return EXIT_USAGE;
+			break;
+		case O_JSON:
+			json = true;
+			break;
+		case O_SESSION:
+			so.filter = optarg;
+			break;
+		case O_NOREDACT:
+			so.no_redact = true;
+			break;
+		case O_CAP:
+			if (parse_num("--payload-cap", optarg, 1L << 30, &cap))
+				return EXIT_USAGE;
+			so.payload_cap = (size_t)cap;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return EXIT_OK;
+		default:
+			fprintf(
+			    stderr,
+			    "wssim capture: unknown option or missing value: "
+			    "'%s'\n",
+			    argv[optind - 1]);
+			fputs(usage_text, stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc || !file == !iface) {
+		fprintf(stderr, "wssim capture: %s\n",
+			optind < argc
+			    ? "unexpected argument"
+			    : "give exactly one of -r FILE and -i IFACE");
+		fputs(usage_text, stderr);
+		return EXIT_USAGE;
+	}
+	if (filter && !iface) {
+		fprintf(stderr, "wssim capture: -f goes with -i (filter a file "
+				"with --session)\n");
+		return EXIT_USAGE;
+	}
+	so.keep_messages = json;
+	struct cap_sessions *ss = cap_sessions_new(&so);
+	struct cap_reasm *ra =
+	    ss ? cap_reasm_new(cap_sessions_sink(ss), NULL) : NULL;
+	if (!ra) {
+		fprintf(stderr, "wssim capture: out of memory\n");
+		cap_sessions_free(ss);
+		return EXIT_ENV;
+	}
+	char err[512] = "";
+	struct cap_pcap *src = NULL;
+	int r = file
+		    ? cap_pcap_open_file(&src, file, err, sizeof(err))
+		    : cap_pcap_open_live(&src, iface, filter, err, sizeof(err));
+	if (r < 0) {
+		fprintf(stderr, "wssim capture: %s\n",
+			err[0] ? err : cap_pcap_strerror(r));
+		cap_reasm_free(ra);
+		cap_sessions_free(ss);
+		return EXIT_ENV;
+	}
+	if (iface) {
+		live_src = src;
+		signal(SIGINT, on_signal);
+		signal(SIGTERM, on_signal);
+	}
+	int code = EXIT_OK;
+	time_t t_end = duration ? time(NULL) + duration : 0;
+	long n = 0;
+	for (;;) {
+		struct cap_segment seg;
+		r = cap_pcap_next(src, &seg);
+		if (r == CAP_PCAP_SEGMENT) {
+			cap_reasm_segment(ra, &seg);
+			if (count && ++n >= count)
+				break;
+		} else if (r == CAP_PCAP_IDLE) {
+			/* live: only the clock to look at */
+		} else if (r == CAP_PCAP_END) {
+			break;
+		} else {
+			/* A file cut short: everything before it was read and
+			 * is reported; other errors end the input too. */
+			fprintf(stderr, "wssim capture: %s\n",
+				cap_pcap_errmsg(src)[0] ? cap_pcap_errmsg(src)
+							: cap_pcap_strerror(r));
+			if (r != CAP_PCAP_E_TRUNCATED)
+				code = EXIT_ENV;
+			break;
+		}
+		if (t_end && time(NULL) >= t_end)
+			break;
+	}
+	live_src = NULL;
+	cap_reasm_finish(ra);
+	struct cap_pcap_stats ps;
+	cap_pcap_get_stats(src, &ps);
+	struct cap_reasm_stats rs;
+	cap_reasm_get_stats(ra, &rs);
+	if (json) {
+		if (cap_sessions_write_json(ss, stdout) < 0)
+			code = EXIT_ENV;
+		cap_sessions_write_summary(ss, stderr);
+	} else {
+		cap_sessions_write_summary(ss, stdout);
+	}
+	fprintf(json ? stderr : stdout,
+		"%llu packets, %llu TCP segments, %llu connections; skipped: "
+		"%llu not IP, %llu not TCP, %llu fragments, %llu malformed; "
+		"%llu segments cut by the snap length; %llu gaps (%llu "
+		"bytes)\n",
+		(unsigned long long)ps.packets, (unsigned long long)ps.tcp,
+		(unsigned long long)rs.conns, (unsigned long long)ps.not_ip,
+		(unsigned long long)ps.not_tcp,
+		(unsigned long long)ps.fragments,
+		(unsigned long long)ps.malformed, (unsigned long long)ps.cut,
+		(unsigned long long)rs.gaps, (unsigned long long)rs.gap_bytes);
+	cap_pcap_close(src);
+	cap_reasm_free(ra);
+	cap_sessions_free(ss);
+	return code;
+}

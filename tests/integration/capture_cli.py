@@ -1,0 +1,217 @@
+"""`wssim capture` as a program, on real pcaps: the captures of a real
+Tomcat 10 and a real Apache in ../shared/captures/, and pcaps made here by
+running tcpdump on loopback around our own sessions (a websocket echo with
+permessage-deflate negotiated by node ws, and a session through a real
+Apache in front of the mock: both legs). The extracted messages, status
+lines and close codes must be exactly what was sent. Also: --json is one
+JSON document on stdout and nothing else, a truncated pcap and a wrong
+magic give clear messages, bad usage exits 2, an unreadable file exits 3.
+"""
+
+import base64
+import json
+import os
+import shutil
+import signal
+import subprocess
+import time
+
+import harness as h
+
+SRC = os.environ.get("WSSIM_SRC", os.path.join(os.path.dirname(__file__), "..", ".."))
+SHARED = os.path.normpath(os.path.join(SRC, "..", "shared", "captures"))
+
+
+def capture(*argv, timeout=60):
+    p = subprocess.run([h.wssim_binary(), "capture", *argv],
+                       capture_output=True, text=True, timeout=timeout)
+    return p.returncode, p.stdout, p.stderr
+
+
+def ws_messages(doc, conn_pred=lambda c: True):
+    out = []
+    for c in doc["connections"]:
+        if c.get("protocol") == "websocket" and conn_pred(c):
+            for m in c.get("websocket", {}).get("messages", []):
+                if m.get("encoding") == "base64":
+                    m["payload"] = base64.b64decode(m["payload"])
+                out.append(m)
+    return out
+
+
+def check_shared(t):
+    direct = os.path.join(SHARED, "tomcat10-direct-echo.pcap")
+    both = os.path.join(SHARED, "apache-ajp-only-both-legs.pcap")
+    if not os.path.exists(direct):
+        raise h.Skip("../shared/captures is not there (%s)" % SHARED)
+    code, out, err = capture("-r", direct)
+    t.eq("direct echo: exit 0", code, 0)
+    t.check("summary names the websocket and its close",
+            "websocket" in out and "1000" in out, out + err)
+    code, out, err = capture("-r", direct, "--json")
+    t.eq("--json: exit 0", code, 0)
+    doc = json.loads(out)
+    t.eq("schema", (doc["schema"], doc["version"]), ("wssim-capture", 1))
+    msgs = ws_messages(doc)
+    texts = [(m["dir"], m["payload"]) for m in msgs if m["opcode"] == "text"]
+    t.eq("the text both ways", texts, [("c2s", "hello"), ("s2c", "hello")])
+    closes = [(m["dir"], m.get("code"), m.get("reason")) for m in msgs if m["opcode"] == "close"]
+    t.eq("close 1000 'bye' both ways", closes, [("c2s", 1000, "bye"), ("s2c", 1000, "bye")])
+    pings = [m for m in msgs if m["opcode"] in ("ping", "pong")]
+    t.eq("a ping and its pong", [m["opcode"] for m in pings], ["ping", "pong"])
+    t.check("same ping/pong payload", len(pings) == 2 and pings[0].get("payload") == pings[1].get("payload"), pings)
+    code, out, err = capture("-r", both, "--json")
+    t.eq("both legs: exit 0", code, 0)
+    doc = json.loads(out)
+    protos = sorted(c["protocol"] for c in doc["connections"])
+    t.check("an http and an ajp connection", "ajp" in protos and "http" in protos, protos)
+    ajp = [c for c in doc["connections"] if c["protocol"] == "ajp"][0]
+    http = [c for c in doc["connections"] if c["protocol"] == "http"][0]
+    t.check("AJP: the upgrade answered 500", "500" in json.dumps(ajp), json.dumps(ajp)[:600])
+    t.check("client leg: HTTP/1.1 500 500", "500" in json.dumps(http), json.dumps(http)[:600])
+    t.check("the legs are linked", json.dumps(ajp).find(str(http["id"])) >= 0 or
+            json.dumps(http).find(str(ajp["id"])) >= 0, (ajp.get("links"), http.get("links")))
+    code, out, err = capture("-r", both)
+    t.check("summary: the browser would report 1006", "1006" in out, out)
+
+
+def tcpdump(t, work, port, name):
+    path = os.path.join(work, name)
+    # -Z root: Debian's tcpdump otherwise drops to its own user, which
+    # cannot write into our private temp dir
+    p = subprocess.Popen(["tcpdump", "--immediate-mode", "-Z", "root", "-i", "lo", "-U", "-s", "0", "-w", path,
+                          "tcp port %d" % port],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    t.defer(lambda: p.poll() is None and p.kill())
+    # tcpdump says "listening on lo" on stderr once it captures
+    deadline = time.time() + 5
+    line = b""
+    while time.time() < deadline and b"listening" not in line:
+        line = p.stderr.readline()
+    return p, path
+
+
+def stop_tcpdump(p):
+    time.sleep(0.2)
+    p.send_signal(signal.SIGINT)
+    p.wait(timeout=5)
+
+
+NODE_CLIENT = r"""
+const WebSocket = require('ws');
+const ws = new WebSocket(process.argv[2]);   // permessage-deflate by default
+ws.on('open', () => { ws.send('compressed hello, compressed hello'); });
+ws.on('message', (m) => { ws.close(1000, 'done'); });
+ws.on('close', () => process.exit(0));
+setTimeout(() => process.exit(1), 5000);
+"""
+
+
+def check_own_capture(t):
+    if not shutil.which("tcpdump"):
+        raise h.Skip("tcpdump is not installed (apt-get install tcpdump)")
+    if os.geteuid() != 0:
+        raise h.Skip("capturing on lo needs CAP_NET_RAW (run as root)")
+    work = t.tmpdir()
+    mock = h.Mock(t, "http")
+    port = mock.port["http"]
+    td, pcap = tcpdump(t, work, port, "deflate.pcap")
+    js = os.path.join(work, "client.js")
+    with open(js, "w") as f:
+        f.write(NODE_CLIENT)
+    r = subprocess.run(["node", js, "ws://127.0.0.1:%d/examples/websocket/echoProgrammatic" % port],
+                       env=dict(os.environ, NODE_PATH="/usr/share/nodejs"), timeout=20)
+    t.eq("node ws client ran", r.returncode, 0)
+    stop_tcpdump(td)
+    code, out, err = capture("-r", pcap, "--json")
+    t.eq("own capture: exit 0", code, 0)
+    doc = json.loads(out)
+    msgs = ws_messages(doc)
+    texts = [(m["dir"], m["payload"]) for m in msgs if m["opcode"] == "text"]
+    t.eq("permessage-deflate inflated both ways", texts,
+         [("c2s", "compressed hello, compressed hello"), ("s2c", "compressed hello, compressed hello")])
+    t.check("the compression was negotiated", "permessage-deflate" in out, out[:400])
+    closes = [(m["dir"], m.get("code"), m.get("reason")) for m in msgs if m["opcode"] == "close"]
+    t.eq("close 1000 'done' both ways", closes, [("c2s", 1000, "done"), ("s2c", 1000, "done")])
+
+
+LIVE_CLIENT = r"""
+const WebSocket = require('ws');
+const ws = new WebSocket(process.argv[2], {perMessageDeflate: false});
+ws.on('open', () => { ws.send('live one'); });
+ws.on('message', (m) => { ws.close(1001, 'going'); });
+ws.on('close', () => process.exit(0));
+setTimeout(() => process.exit(1), 5000);
+"""
+
+
+def check_live(t):
+    if os.geteuid() != 0:
+        raise h.Skip("live capture needs CAP_NET_RAW (run as root)")
+    work = t.tmpdir()
+    mock = h.Mock(t, "http")
+    port = mock.port["http"]
+    p = subprocess.Popen([h.wssim_binary(), "capture", "-i", "lo", "-f",
+                          "tcp port %d" % port, "--json"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    t.defer(lambda: p.poll() is None and p.kill())
+    time.sleep(0.5)  # the capture is open
+    js = os.path.join(work, "live.js")
+    with open(js, "w") as f:
+        f.write(LIVE_CLIENT)
+    r = subprocess.run(["node", js, "ws://127.0.0.1:%d/examples/websocket/echoAnnotation" % port],
+                       env=dict(os.environ, NODE_PATH="/usr/share/nodejs"), timeout=20)
+    t.eq("node ws client ran", r.returncode, 0)
+    time.sleep(0.3)
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=10)
+    t.eq("Ctrl-C on a live capture: exit 0", p.returncode, 0)
+    doc = json.loads(out)
+    msgs = ws_messages(doc)
+    t.eq("what was captured so far is written",
+         [(m["dir"], m["payload"]) for m in msgs if m["opcode"] == "text"],
+         [("c2s", "live one"), ("s2c", "live one")])
+    t.eq("with the close",
+         [(m["dir"], m.get("code"), m.get("reason")) for m in msgs if m["opcode"] == "close"],
+         [("c2s", 1001, "going"), ("s2c", 1001, "going")])
+
+
+def check_bad_input(t):
+    work = t.tmpdir()
+    code, out, err = capture("-r", os.path.join(work, "missing.pcap"))
+    t.eq("a missing file exits 3", code, 3)
+    t.check("and says so", "missing.pcap" in err, err)
+    bad = os.path.join(work, "bad.pcap")
+    with open(bad, "wb") as f:
+        f.write(b"this is not a pcap file at all, not even close" * 4)
+    code, out, err = capture("-r", bad)
+    t.eq("a wrong magic exits 3", code, 3)
+    t.check("the message names the file", "bad.pcap" in err, err)
+    direct = os.path.join(SHARED, "tomcat10-direct-echo.pcap")
+    if os.path.exists(direct):
+        with open(direct, "rb") as f:
+            data = f.read()
+        cut = os.path.join(work, "cut.pcap")
+        with open(cut, "wb") as f:
+            f.write(data[:len(data) * 2 // 3])
+        code, out, err = capture("-r", cut)
+        t.eq("a truncated pcap still exits 0 (input read)", code, 0)
+        t.check("it says the file was cut", "truncat" in (out + err).lower(), out + err)
+        t.check("and decodes what came before", "websocket" in out, out)
+    code, out, err = capture("--bogus")
+    t.eq("an unknown option exits 2", code, 2)
+
+
+def body(t):
+    with t.case("../shared/captures"):
+        check_shared(t)
+    with t.case("bad input"):
+        check_bad_input(t)
+    with t.case("tcpdump around our own session"):
+        check_own_capture(t)
+    with t.case("live capture, stopped with Ctrl-C"):
+        check_live(t)
+
+
+if __name__ == "__main__":
+    h.run(body, budget=120)
