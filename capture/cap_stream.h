@@ -29,9 +29,10 @@ enum cap_dir {
 
 /* A TCP connection as the reassembler knows it. */
 struct cap_conn {
-	uint64_t id;		    /* 1, 2, ... in order of first packet */
-	struct cap_endpoint client; /* the side that sent the SYN (or the
-				       lower-port-guess when mid-stream) */
+	uint64_t id; /* 1, 2, ... in order of first packet */
+	struct cap_endpoint
+	    client; /* the side that sent the SYN (or the
+		       first to send data when mid-stream; see cap_reasm.h) */
 	struct cap_endpoint server;
 	bool saw_syn;		    /* false: it was open before the capture */
 	uint64_t first_us, last_us; /* capture timestamps, microseconds */
@@ -41,9 +42,9 @@ struct cap_conn {
 };
 
 enum cap_end {
-	CAP_END_FIN,	  /* this direction sent FIN */
-	CAP_END_RST,	  /* reset */
-	CAP_END_CAPTURE,  /* the capture ended with the connection open */
+	CAP_END_FIN,	 /* this direction sent FIN */
+	CAP_END_RST,	 /* reset */
+	CAP_END_CAPTURE, /* the capture ended with the connection open */
 };
 
 struct cap_tcp_sink {
@@ -57,8 +58,8 @@ struct cap_tcp_sink {
 	/* `n` bytes of this direction were never captured (lost, cut by the
 	 * snap length, or before the capture began): the next data does
 	 * not follow the previous. */
-	void (*gap)(void *ctx, struct cap_conn *c, enum cap_dir dir,
-		    uint64_t n, uint64_t ts_us);
+	void (*gap)(void *ctx, struct cap_conn *c, enum cap_dir dir, uint64_t n,
+		    uint64_t ts_us);
 	/* A direction ended (FIN), or the connection was reset / the capture
 	 * ended; `close` is called once per connection after both ends. */
 	void (*end)(void *ctx, struct cap_conn *c, enum cap_dir dir,
