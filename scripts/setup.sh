@@ -5,7 +5,8 @@
 # packages: the README's two commands and .ci/run all call it.
 #
 #   scripts/setup.sh          build + test dependencies and real peers
-#   scripts/setup.sh --bench  also what only the benchmarks use (tomcat10)
+#   scripts/setup.sh --bench  also what only the benchmarks use (tomcat10,
+#                             tshark)
 #
 # Daemons that Debian's packages would start on install (apache2, nginx,
 # haproxy on port 80) are kept from starting: wssim starts its own copies
@@ -17,7 +18,7 @@ for a in "$@"; do
 	case "$a" in
 	--bench) bench=1 ;;
 	-h | --help)
-		sed -n '2,12p' "$0"
+		sed -n '2,13p' "$0"
 		exit 0
 		;;
 	*)
@@ -43,7 +44,7 @@ pkgs="gcc make cmake pkg-config git ca-certificates
 pkgs="$pkgs apache2 nginx haproxy tcpdump
       python3 python3-websockets nodejs node-ws"
 if [ "$bench" = 1 ]; then
-	pkgs="$pkgs tomcat10 tomcat10-examples default-jre-headless"
+	pkgs="$pkgs tomcat10 tomcat10-examples default-jre-headless tshark"
 fi
 
 missing=
