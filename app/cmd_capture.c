@@ -1,8 +1,10 @@
 /* `wssim capture`: read packets (a pcap/pcapng file, or a live interface),
  * reassemble TCP, extract HTTP, websocket and AJP sessions, and print a
- * summary (default) or one JSON document (--json). Exit 0 once the input
+ * summary (default) or one JSON document (--json), and with -o FILE.scn
+ * the sessions as a scenario (cap_scn.h). Exit 0 once the input
  * has been read (parts that could not be decoded are reported), 2 for
  * usage errors, 3 for an unreadable file or interface. */
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -12,6 +14,7 @@
 
 #include "cap_pcap.h"
 #include "cap_reasm.h"
+#include "cap_scn.h"
 #include "cap_session.h"
 #include "cmd.h"
 
@@ -33,6 +36,11 @@ static const char usage_text[] =
     "  -f FILTER        BPF filter for -i, e.g. 'tcp port 8080'\n"
     "  --count N        stop after N TCP segments\n"
     "  --duration S     stop after S seconds (-i)\n"
+    "  -o FILE.scn      also write the sessions as a scenario that "
+    "`wssim run` and\n"
+    "                   `wssim replay` execute (client sends with the "
+    "recorded\n"
+    "                   timing, the server's answers as expectations)\n"
     "  --json           one JSON document on stdout "
     "(docs/capture-json.md);\n"
     "                   the summary then goes to stderr\n"
@@ -42,7 +50,9 @@ static const char usage_text[] =
     "  --no-redact      show Cookie, Set-Cookie and Authorization "
     "values\n"
     "  --payload-cap N  keep at most N bytes of each message payload "
-    "(JSON)\n";
+    "(JSON;\n"
+    "                   with -o the default is 1 MiB, longer ones are "
+    "noted)\n";
 
 static struct cap_pcap *live_src;
 
@@ -68,6 +78,37 @@ static int parse_num(const char *opt, const char *s, long max, long *out)
 	return 0;
 }
 
+/* -o FILE.scn. Returns 0 or -1 (reported). No client connection is not
+ * an error: there is nothing to replay, and the file is not written. */
+static int write_scn(struct cap_sessions *ss, const char *path,
+		     const char *source)
+{
+	FILE *f = fopen(path, "w");
+	if (!f) {
+		fprintf(stderr, "wssim capture: %s: %s\n", path,
+			strerror(errno));
+		return -1;
+	}
+	int r = cap_scn_write(ss, source, f);
+	if (fclose(f) != 0 && r == 0)
+		r = CAP_SCN_EWRITE;
+	if (r == CAP_SCN_EMPTY) {
+		remove(path);
+		fprintf(stderr,
+			"wssim capture: %s: not written: no HTTP or websocket "
+			"client connection in the capture\n",
+			path);
+		return 0;
+	}
+	if (r < 0) {
+		fprintf(stderr, "wssim capture: %s: %s\n", path,
+			r == CAP_SCN_ENOMEM ? "out of memory"
+					    : strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 int cmd_capture(int argc, char **argv)
 {
 	enum {
@@ -88,7 +129,7 @@ int cmd_capture(int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *file = NULL, *iface = NULL, *filter = NULL;
+	const char *file = NULL, *iface = NULL, *filter = NULL, *scn = NULL;
 	long count = 0, duration = 0, cap = 0;
 	bool json = false;
 	struct cap_session_opts so;
@@ -96,7 +137,7 @@ int cmd_capture(int argc, char **argv)
 	int ch;
 	optind = 1;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "r:i:f:h", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "r:i:f:o:h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'r':
 			file = optarg;
@@ -106,6 +147,9 @@ int cmd_capture(int argc, char **argv)
 			break;
 		case 'f':
 			filter = optarg;
+			break;
+		case 'o':
+			scn = optarg;
 			break;
 		case O_COUNT:
 			if (parse_num("--count", optarg, 2000000000L, &count))
@@ -155,7 +199,9 @@ int cmd_capture(int argc, char **argv)
 				"with --session)\n");
 		return EXIT_USAGE;
 	}
-	so.keep_messages = json;
+	so.keep_messages = json || scn;
+	if (scn && !so.payload_cap)
+		so.payload_cap = (size_t)1 << 20;
 	struct cap_sessions *ss = cap_sessions_new(&so);
 	struct cap_reasm *ra =
 	    ss ? cap_reasm_new(cap_sessions_sink(ss), NULL) : NULL;
@@ -221,6 +267,8 @@ int cmd_capture(int argc, char **argv)
 	} else {
 		cap_sessions_write_summary(ss, stdout);
 	}
+	if (scn && write_scn(ss, scn, file ? file : iface) < 0)
+		code = EXIT_ENV;
 	fprintf(json ? stderr : stdout,
 		"%llu packets, %llu TCP segments, %llu connections; skipped: "
 		"%llu not IP, %llu not TCP, %llu fragments, %llu malformed; "

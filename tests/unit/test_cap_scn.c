@@ -1,0 +1,439 @@
+/* Unit tests for capture/cap_scn (recordings as scenarios): synthetic
+ * sessions fed to the session collector, turned into a scenario, printed,
+ * parsed back with scn_parse_string and checked step by step. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ajp.h"
+#include "cap_scn.h"
+#include "cap_session.h"
+#include "check_main.h"
+#include "proto_buf.h"
+#include "scn.h"
+#include "ws_frame.h"
+
+/* ---- a scripted connection (as in test_cap_session.c) ----------------- */
+
+#define MAX_SEGS 32
+
+struct seg {
+	enum cap_dir dir;
+	uint64_t ts;
+	struct proto_buf b;
+};
+
+struct script {
+	size_t n;
+	struct seg s[MAX_SEGS];
+	struct cap_endpoint client, server;
+	uint64_t id;
+	bool server_fin; /* end with the server's FIN */
+};
+
+static void script_init(struct script *sc, uint64_t id, uint16_t cport,
+			uint16_t sport)
+{
+	memset(sc, 0, sizeof(*sc));
+	sc->id = id;
+	sc->client = (struct cap_endpoint){4, {127, 0, 0, 1}, cport};
+	sc->server = (struct cap_endpoint){4, {127, 0, 0, 1}, sport};
+	sc->server_fin = true;
+}
+
+static struct proto_buf *seg_add(struct script *sc, enum cap_dir dir,
+				 uint64_t ts)
+{
+	ck_assert_uint_lt(sc->n, MAX_SEGS);
+	struct seg *g = &sc->s[sc->n++];
+	g->dir = dir;
+	g->ts = ts;
+	proto_buf_init(&g->b);
+	return &g->b;
+}
+
+static void seg_str(struct script *sc, enum cap_dir dir, uint64_t ts,
+		    const char *s)
+{
+	proto_buf_append_str(seg_add(sc, dir, ts), s);
+}
+
+static void script_free(struct script *sc)
+{
+	for (size_t i = 0; i < sc->n; i++)
+		proto_buf_free(&sc->s[i].b);
+}
+
+static const uint8_t MASK[4] = {0x11, 0x22, 0x33, 0x44};
+
+static void frame(struct proto_buf *b, uint8_t op, bool masked, const void *p,
+		  size_t n)
+{
+	uint8_t h[WS_MAX_HEADER];
+	size_t hl =
+	    ws_frame_hdr_encode(h, true, 0, op, masked ? MASK : NULL, n);
+	proto_buf_append(b, h, hl);
+	size_t at = b->len;
+	proto_buf_append(b, p, n);
+	if (masked)
+		ws_mask(b->data + at, n, MASK, 0);
+}
+
+static void close_frame(struct proto_buf *b, bool masked, unsigned code,
+			const char *reason)
+{
+	uint8_t cl[WS_MAX_CONTROL];
+	int cn = ws_close_payload(cl, code, reason, strlen(reason));
+	ck_assert_int_ge(cn, 0);
+	frame(b, WS_OP_CLOSE, masked, cl, (size_t)cn);
+}
+
+static void feed(struct cap_tcp_sink *k, const struct script *sc)
+{
+	struct cap_conn c = {.id = sc->id,
+			     .client = sc->client,
+			     .server = sc->server,
+			     .saw_syn = true};
+	c.first_us = sc->n ? sc->s[0].ts : 0;
+	k->open(k->ctx, &c);
+	uint64_t last = 0;
+	for (size_t i = 0; i < sc->n; i++) {
+		const struct seg *g = &sc->s[i];
+		last = g->ts;
+		c.last_us = g->ts;
+		k->data(k->ctx, &c, g->dir, proto_buf_head(&g->b),
+			proto_buf_size(&g->b), g->ts);
+	}
+	k->end(k->ctx, &c, CAP_C2S, CAP_END_FIN, last);
+	if (sc->server_fin)
+		k->end(k->ctx, &c, CAP_S2C, CAP_END_FIN, last);
+	k->close(k->ctx, &c);
+}
+
+/* Collect the scripts, write the scenario, parse it back. */
+static struct scn_file *roundtrip(struct script *const *scs, size_t n,
+				  bool no_redact, char **text)
+{
+	struct cap_session_opts o = {.keep_messages = true,
+				     .no_redact = no_redact};
+	struct cap_sessions *s = cap_sessions_new(&o);
+	ck_assert_ptr_nonnull(s);
+	for (size_t i = 0; i < n; i++)
+		feed(cap_sessions_sink(s), scs[i]);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(cap_scn_write(s, "test.pcap", f), 0);
+	fclose(f);
+	cap_sessions_free(s);
+	struct scn_file *sf;
+	struct scn_error err;
+	int r = scn_parse_string("rec.scn", buf, len, &sf, &err);
+	ck_assert_msg(r == 0, "%s:%u:%u: %s\n%s", err.file, err.line, err.col,
+		      err.message, buf);
+	*text = buf;
+	return sf;
+}
+
+static const struct scn_client *client_named(const struct scn_file *f,
+					     const char *name)
+{
+	for (size_t i = 0; i < f->nclients; i++)
+		if (!strcmp(f->clients[i].name, name))
+			return &f->clients[i];
+	ck_abort_msg("no client %s", name);
+	return NULL;
+}
+
+static const char *header_of(const struct scn_client *c, const char *name)
+{
+	for (size_t i = 0; i < c->nheaders; i++)
+		if (!strcmp(c->headers[i].name, name))
+			return c->headers[i].value;
+	return NULL;
+}
+
+static void step_is(const struct scn_client *c, size_t i,
+		    enum scn_step_kind kind, const char *data, int code,
+		    const char *text)
+{
+	ck_assert_msg(i < c->nsteps, "step %zu missing:\n%s", i, text);
+	const struct scn_step *s = &c->steps[i];
+	ck_assert_msg(s->kind == kind, "step %zu is %d, not %d:\n%s", i,
+		      s->kind, kind, text);
+	if (data) {
+		ck_assert_ptr_nonnull(s->data.s);
+		size_t n = strlen(data);
+		if (kind == SCN_SEND_BINARY || kind == SCN_EXPECT_BINARY)
+			n = 3; /* the one binary payload, "\0\xff\x7f" */
+		ck_assert_uint_eq(s->data.len, n);
+		ck_assert_mem_eq(s->data.s, data, s->data.len);
+	}
+	if (code)
+		ck_assert_int_eq(s->code, code);
+}
+
+static void wait_is(const struct scn_client *c, size_t i, uint64_t ms,
+		    const char *text)
+{
+	step_is(c, i, SCN_WAIT, NULL, 0, text);
+	ck_assert_uint_eq(c->steps[i].ms, ms);
+}
+
+/* ---- the websocket echo session --------------------------------------- */
+
+static const char *UPGRADE =
+    "GET /examples/websocket/echoProgrammatic?room=1 HTTP/1.1\r\n"
+    "Host: 127.0.0.1:18080\r\n"
+    "Upgrade: websocket\r\n"
+    "Connection: Upgrade\r\n"
+    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+    "Sec-WebSocket-Version: 13\r\n"
+    "Origin: http://app.example\r\n"
+    "Sec-WebSocket-Protocol: chat\r\n"
+    "User-Agent: Python/3.11 websockets/10.4\r\n"
+    "Cookie: JSESSIONID=secret1\r\n"
+    "X-Trace: ${not-a-macro}\r\n"
+    "\r\n";
+
+static const char *ACCEPT = "HTTP/1.1 101 \r\nUpgrade: websocket\r\n"
+			    "Connection: upgrade\r\n"
+			    "Sec-WebSocket-Accept: "
+			    "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n";
+
+static void echo_script(struct script *sc)
+{
+	script_init(sc, 1, 50000, 18080);
+	seg_str(sc, CAP_C2S, 100000, UPGRADE);
+	seg_str(sc, CAP_S2C, 102000, ACCEPT);
+	/* 50 ms after the 101: hello, echoed 1 ms later */
+	frame(seg_add(sc, CAP_C2S, 152000), WS_OP_TEXT, true, "hello", 5);
+	frame(seg_add(sc, CAP_S2C, 153000), WS_OP_TEXT, false, "hello", 5);
+	/* 0.4 ms later (no wait): world, echoed */
+	frame(seg_add(sc, CAP_C2S, 153400), WS_OP_TEXT, true, "world", 5);
+	frame(seg_add(sc, CAP_S2C, 153700), WS_OP_TEXT, false, "world", 5);
+	/* a server ping, answered by the client: no step */
+	frame(seg_add(sc, CAP_S2C, 160000), WS_OP_PING, false, "hb", 2);
+	frame(seg_add(sc, CAP_C2S, 160100), WS_OP_PONG, true, "hb", 2);
+	/* binary and a ping of our own, 1.2345 s later */
+	uint8_t bin[3] = {0x00, 0xff, 0x7f};
+	frame(seg_add(sc, CAP_C2S, 1394600), WS_OP_BINARY, true, bin, 3);
+	frame(seg_add(sc, CAP_S2C, 1395000), WS_OP_BINARY, false, bin, 3);
+	frame(seg_add(sc, CAP_C2S, 1396000), WS_OP_PING, true, "p1", 2);
+	frame(seg_add(sc, CAP_S2C, 1396500), WS_OP_PONG, false, "p1", 2);
+	/* 3 s later the server speaks by itself: room to wait for it */
+	frame(seg_add(sc, CAP_S2C, 4396500), WS_OP_TEXT, false, "tick", 4);
+	close_frame(seg_add(sc, CAP_C2S, 4400000), true, 1000, "bye");
+	close_frame(seg_add(sc, CAP_S2C, 4401000), false, 1000, "bye");
+}
+
+START_TEST(websocket_echo)
+{
+	struct script sc;
+	echo_script(&sc);
+	struct script *scs[] = {&sc};
+	char *text;
+	struct scn_file *f = roundtrip(scs, 1, false, &text);
+	ck_assert_str_eq(f->title, "recorded by wssim capture from test.pcap");
+	ck_assert_uint_eq(f->ncomps, 0);
+	ck_assert_uint_eq(f->nclients, 1);
+	const struct scn_client *c = client_named(f, "c1");
+	ck_assert_str_eq(c->url, "ws://127.0.0.1:18080/examples/websocket/"
+				 "echoProgrammatic?room=1");
+	ck_assert_str_eq(c->origin, "http://app.example");
+	ck_assert_str_eq(c->protocols, "chat");
+	/* no permessage-deflate offered: none */
+	ck_assert_str_eq(c->extensions, "");
+	ck_assert_str_eq(header_of(c, "Cookie"), "[redacted]");
+	/* a literal ${ survives as $${ in the template */
+	ck_assert_str_eq(header_of(c, "X-Trace"), "$${not-a-macro}");
+	ck_assert_ptr_null(header_of(c, "User-Agent"));
+	ck_assert_ptr_null(header_of(c, "Sec-WebSocket-Key"));
+	ck_assert_ptr_null(header_of(c, "Host"));
+	ck_assert_uint_eq(c->nheaders, 2);
+	size_t i = 0;
+	step_is(c, i++, SCN_EXPECT_STATUS, NULL, 101, text);
+	step_is(c, i++, SCN_EXPECT_OPEN, NULL, 0, text);
+	wait_is(c, i++, 50, text);
+	step_is(c, i++, SCN_SEND_TEXT, "hello", 0, text);
+	step_is(c, i++, SCN_EXPECT_TEXT, "hello", 0, text);
+	ck_assert_int_eq(c->steps[i - 1].match, SCN_MATCH_EXACT);
+	step_is(c, i++, SCN_SEND_TEXT, "world", 0, text);
+	step_is(c, i++, SCN_EXPECT_TEXT, "world", 0, text);
+	/* from the world echo (153.7 ms) to the binary (1394.6 ms) */
+	wait_is(c, i++, 1241, text);
+	step_is(c, i++, SCN_SEND_BINARY, "\x00\xff\x7f", 0, text);
+	step_is(c, i++, SCN_EXPECT_BINARY, "\x00\xff\x7f", 0, text);
+	wait_is(c, i++, 1, text);
+	step_is(c, i++, SCN_SEND_PING, "p1", 0, text);
+	step_is(c, i++, SCN_EXPECT_PONG, "p1", 0, text);
+	step_is(c, i++, SCN_EXPECT_TEXT, "tick", 0, text);
+	ck_assert_uint_eq(c->steps[i - 1].within_ms, 7000);
+	wait_is(c, i++, 4, text);
+	step_is(c, i++, SCN_CLOSE, "bye", 1000, text);
+	step_is(c, i++, SCN_EXPECT_CLOSED, NULL, 1000, text);
+	ck_assert_uint_eq(c->nsteps, i);
+	ck_assert_msg(strstr(text, "\tsend text \"hello\"\n"), "%s", text);
+	ck_assert_msg(strstr(text, "\texpect closed 1000\n"), "%s", text);
+	ck_assert_msg(strstr(text, "\twait 50ms\n"), "%s", text);
+	scn_free(f);
+	free(text);
+
+	/* --no-redact keeps the cookie */
+	f = roundtrip(scs, 1, true, &text);
+	ck_assert_str_eq(header_of(&f->clients[0], "Cookie"),
+			 "JSESSIONID=secret1");
+	scn_free(f);
+	free(text);
+	script_free(&sc);
+}
+END_TEST
+
+/* The server drops the connection without a close frame: 1006. A client
+ * that offered permessage-deflate keeps the default offer. */
+START_TEST(websocket_dropped)
+{
+	struct script sc;
+	script_init(&sc, 7, 50001, 18080);
+	seg_str(&sc, CAP_C2S, 1000,
+		"GET /ws HTTP/1.1\r\nHost: localhost:8080\r\n"
+		"Upgrade: websocket\r\nConnection: Upgrade\r\n"
+		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+		"Sec-WebSocket-Version: 13\r\n"
+		"Sec-WebSocket-Extensions: permessage-deflate; "
+		"client_max_window_bits\r\n\r\n");
+	seg_str(&sc, CAP_S2C, 2000, ACCEPT);
+	frame(seg_add(&sc, CAP_C2S, 2500), WS_OP_TEXT, true, "x", 1);
+	struct script *scs[] = {&sc};
+	char *text;
+	struct scn_file *f = roundtrip(scs, 1, false, &text);
+	const struct scn_client *c = client_named(f, "c7");
+	ck_assert_str_eq(c->url, "ws://localhost:8080/ws");
+	ck_assert_ptr_null(c->extensions);
+	size_t i = 0;
+	step_is(c, i++, SCN_EXPECT_STATUS, NULL, 101, text);
+	step_is(c, i++, SCN_EXPECT_OPEN, NULL, 0, text);
+	step_is(c, i++, SCN_SEND_TEXT, "x", 0, text);
+	step_is(c, i++, SCN_EXPECT_CLOSED, NULL, 1006, text);
+	ck_assert_uint_eq(c->nsteps, i);
+	scn_free(f);
+	free(text);
+	script_free(&sc);
+}
+END_TEST
+
+/* A refused upgrade through a proxy with its AJP backend leg in the same
+ * capture, and a keep-alive HTTP connection with two requests. */
+#define S(x) ((struct ajp_str){(x), sizeof(x) - 1})
+
+START_TEST(failed_upgrade_and_http)
+{
+	struct script cl, be, web;
+	script_init(&cl, 1, 50010, 80);
+	seg_str(&cl, CAP_C2S, 1000000,
+		"GET /examples/websocket/echoProgrammatic HTTP/1.1\r\n"
+		"Host: 127.0.0.1:8080\r\nUpgrade: websocket\r\n"
+		"Connection: Upgrade\r\n"
+		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+		"Sec-WebSocket-Version: 13\r\n\r\n");
+	seg_str(&cl, CAP_S2C, 1300000,
+		"HTTP/1.1 500 500\r\nContent-Length: 0\r\n\r\n");
+	/* the backend leg (AJP), 0.4 ms after the client's request */
+	script_init(&be, 2, 40002, 18009);
+	static struct ajp_forward_request fr;
+	memset(&fr, 0, sizeof(fr));
+	fr.method = S("GET");
+	fr.protocol = S("HTTP/1.1");
+	fr.req_uri = S("/examples/websocket/echoProgrammatic");
+	fr.remote_addr = S("127.0.0.1");
+	fr.remote_host = S("127.0.0.1");
+	fr.server_name = S("127.0.0.1");
+	fr.server_port = 8080;
+	fr.nheaders = 2;
+	fr.headers[0] = (struct ajp_pair){S("Host"), S("127.0.0.1:8080"), 0};
+	fr.headers[1] = (struct ajp_pair){S("Upgrade"), S("websocket"), 0};
+	ck_assert_int_eq(
+	    ajp_forward_request_encode(seg_add(&be, CAP_C2S, 1000400), &fr, 0),
+	    0);
+	static struct ajp_send_headers sh;
+	memset(&sh, 0, sizeof(sh));
+	sh.status = 500;
+	sh.message = S("500");
+	struct proto_buf *b = seg_add(&be, CAP_S2C, 1000500);
+	ck_assert_int_eq(ajp_send_headers_encode(b, &sh, 0), 0);
+	ck_assert_int_eq(ajp_end_response_encode(b, true), 0);
+	/* plain pages on one keep-alive connection */
+	script_init(&web, 3, 50011, 8080);
+	seg_str(&web, CAP_C2S, 3000000,
+		"GET /index.html HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n"
+		"Accept: text/html\r\nX-Forwarded-Proto: https\r\n\r\n");
+	seg_str(&web, CAP_S2C, 3001000,
+		"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+	seg_str(&web, CAP_C2S, 3002000,
+		"POST /form HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n"
+		"Content-Length: 3\r\n\r\na=b");
+	seg_str(&web, CAP_S2C, 3003000,
+		"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+	struct script *scs[] = {&cl, &be, &web};
+	char *text;
+	struct scn_file *f = roundtrip(scs, 3, false, &text);
+	/* the AJP leg is not a client */
+	ck_assert_msg(f->nclients == 3, "%s", text);
+	const struct scn_client *c = client_named(f, "c1");
+	ck_assert_str_eq(c->url, "ws://127.0.0.1:8080/examples/websocket/"
+				 "echoProgrammatic");
+	ck_assert_str_eq(c->extensions, "");
+	step_is(c, 0, SCN_EXPECT_STATUS, NULL, 500, text);
+	step_is(c, 1, SCN_EXPECT_CLOSED, NULL, 1006, text);
+	ck_assert_uint_eq(c->nsteps, 2);
+	c = client_named(f, "c3_1");
+	ck_assert_str_eq(c->url, "http://127.0.0.1:8080/index.html");
+	ck_assert_ptr_null(c->method);
+	ck_assert_ptr_null(header_of(c, "Accept"));
+	ck_assert_str_eq(header_of(c, "X-Forwarded-Proto"), "https");
+	step_is(c, 0, SCN_EXPECT_STATUS, NULL, 200, text);
+	ck_assert_uint_eq(c->nsteps, 1);
+	c = client_named(f, "c3_2");
+	ck_assert_str_eq(c->url, "http://127.0.0.1:8080/form");
+	ck_assert_str_eq(c->method, "POST");
+	step_is(c, 0, SCN_EXPECT_STATUS, NULL, 404, text);
+	scn_free(f);
+	free(text);
+	script_free(&cl);
+	script_free(&be);
+	script_free(&web);
+}
+END_TEST
+
+/* Nothing to replay: no file. */
+START_TEST(nothing_to_write)
+{
+	struct script sc;
+	script_init(&sc, 1, 50000, 18080);
+	seg_str(&sc, CAP_C2S, 100, "\x16\x03\x01 garbage");
+	struct cap_sessions *s = cap_sessions_new(NULL);
+	feed(cap_sessions_sink(s), &sc);
+	struct scn_file *f;
+	char *notes;
+	ck_assert_int_eq(cap_scn_build(s, "x", &f, &notes), CAP_SCN_EMPTY);
+	ck_assert_ptr_null(f);
+	ck_assert_ptr_null(notes);
+	cap_sessions_free(s);
+	script_free(&sc);
+}
+END_TEST
+
+static Suite *cap_scn_suite(void)
+{
+	Suite *s = suite_create("cap_scn");
+	TCase *tc = tcase_create("scn");
+	tcase_add_test(tc, websocket_echo);
+	tcase_add_test(tc, websocket_dropped);
+	tcase_add_test(tc, failed_upgrade_and_http);
+	tcase_add_test(tc, nothing_to_write);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+WSSIM_CHECK_MAIN(cap_scn_suite)
