@@ -44,6 +44,13 @@ static size_t utf8_seq(const uint8_t *p, size_t n)
 static bool utf8_valid(const uint8_t *p, size_t n)
 {
 	for (size_t i = 0; i < n;) {
+		/* ASCII eight bytes at a time */
+		uint64_t w;
+		if (i + 8 <= n && (memcpy(&w, p + i, 8),
+				   !(w & UINT64_C(0x8080808080808080)))) {
+			i += 8;
+			continue;
+		}
 		size_t l = utf8_seq(p + i, n - i);
 		if (!l)
 			return false;
@@ -57,6 +64,16 @@ static void jstr(FILE *f, const void *v, size_t n)
 	const uint8_t *p = v;
 	fputc('"', f);
 	for (size_t i = 0; i < n;) {
+		/* a run of bytes written as they are, in one fwrite */
+		size_t j = i;
+		while (j < n && p[j] >= 0x20 && p[j] < 0x80 && p[j] != '"' &&
+		       p[j] != '\\')
+			j++;
+		if (j > i) {
+			fwrite(p + i, 1, j - i, f);
+			i = j;
+			continue;
+		}
 		uint8_t c = p[i];
 		if (c == '"' || c == '\\') {
 			fputc('\\', f);

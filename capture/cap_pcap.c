@@ -37,6 +37,10 @@ struct cap_pcap {
 	bool file;
 	char *name;
 	long good_off; /* file offset after the last complete record */
+	/* A classic pcap file (16-byte record headers): good_off is kept by
+	 * counting, not by an ftell (an lseek) per packet. */
+	bool classic;
+	int snapshot;
 	struct cap_pcap_stats st;
 	char err[512];
 };
@@ -326,6 +330,23 @@ static bool linktype_known(int lt)
 	       CAP_PCAP_E_LINKTYPE;
 }
 
+/* Whether `path` starts with the magic of a classic pcap file with
+ * 16-byte record headers (either byte order, micro- or nanoseconds). */
+static bool classic_pcap(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return false;
+	uint8_t m[4];
+	size_t n = fread(m, 1, sizeof(m), f);
+	fclose(f);
+	if (n < 4)
+		return false;
+	uint32_t magic = rd32(m);
+	return magic == 0xa1b2c3d4 || magic == 0xd4c3b2a1 ||
+	       magic == 0xa1b23c4d || magic == 0x4d3cb2a1;
+}
+
 static struct cap_pcap *source_new(pcap_t *pc, const char *name, bool file)
 {
 	struct cap_pcap *p = calloc(1, sizeof(*p));
@@ -339,8 +360,11 @@ static struct cap_pcap *source_new(pcap_t *pc, const char *name, bool file)
 	p->pc = pc;
 	p->file = file;
 	p->linktype = pcap_datalink(pc);
-	if (file && pcap_file(pc))
+	if (file && pcap_file(pc)) {
 		p->good_off = ftell(pcap_file(pc));
+		p->classic = classic_pcap(name);
+		p->snapshot = pcap_snapshot(pc);
+	}
 	return p;
 }
 
@@ -495,7 +519,10 @@ int cap_pcap_next(struct cap_pcap *p, struct cap_segment *seg)
 		}
 		p->st.packets++;
 		p->st.bytes += hdr->caplen;
-		if (p->file)
+		if (p->classic && (int)hdr->caplen < p->snapshot)
+			p->good_off += 16 + (long)hdr->caplen;
+		else if (p->file) /* pcapng, or a record libpcap may have cut
+				     to the snap length: ask the file */
 			p->good_off = ftell(pcap_file(p->pc));
 		uint64_t ts = (uint64_t)hdr->ts.tv_sec * 1000000u +
 			      (uint64_t)hdr->ts.tv_usec;

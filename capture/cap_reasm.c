@@ -71,7 +71,10 @@ static bool ep_eq(const struct cap_endpoint *a, const struct cap_endpoint *b)
 {
 	if (a->port != b->port || a->family != b->family)
 		return false;
-	return memcmp(a->addr, b->addr, a->family == 4 ? 4 : 16) == 0;
+	/* constant sizes: compiled inline, no call to memcmp */
+	if (a->family == 4)
+		return memcmp(a->addr, b->addr, 4) == 0;
+	return memcmp(a->addr, b->addr, 16) == 0;
 }
 
 static uint64_t mix64(uint64_t x)
@@ -116,8 +119,6 @@ static bool conn_matches(const struct conn *c, const struct cap_segment *s)
 static struct conn *conn_lookup(struct cap_reasm *r, uint32_t hv,
 				const struct cap_segment *s)
 {
-	if (r->last && r->last->hash == hv && conn_matches(r->last, s))
-		return r->last;
 	for (struct conn *c = r->buckets[hv & (r->nbuckets - 1)]; c;
 	     c = c->hnext)
 		if (c->hash == hv && conn_matches(c, s))
@@ -558,8 +559,12 @@ int cap_reasm_segment(struct cap_reasm *r, const struct cap_segment *s)
 	r->st.segments++;
 	if (r->closed.head)
 		expire_closed(r, s->ts_us);
-	uint32_t hv = tuple_hash(&s->src, &s->dst);
-	struct conn *c = conn_lookup(r, hv, s);
+	/* The previous segment's connection first, before any hashing:
+	 * consecutive segments mostly belong to one connection. */
+	struct conn *c = r->last && conn_matches(r->last, s) ? r->last : NULL;
+	uint32_t hv = c ? c->hash : tuple_hash(&s->src, &s->dst);
+	if (!c)
+		c = conn_lookup(r, hv, s);
 	bool syn_only = (s->flags & (CAP_TCP_SYN | CAP_TCP_ACK)) == CAP_TCP_SYN;
 	if (c && c->closed) {
 		if (!syn_only) {
