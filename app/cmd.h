@@ -15,5 +15,6 @@ enum {
 int cmd_mock_tomcat(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_capture(int argc, char **argv);
+int cmd_replay(int argc, char **argv);
 
 #endif

@@ -21,6 +21,9 @@ static const struct {
     {"capture", cmd_capture,
      "read a pcap (or capture live): TCP, HTTP, websocket and AJP "
      "sessions"},
+    {"replay", cmd_replay,
+     "replay a recording (capture -o) against a running setup, diff the "
+     "answers"},
     {"mock-tomcat", cmd_mock_tomcat,
      "run the mock Tomcat 10.1 (HTTP, HTTPS, AJP13 connectors)"},
 };

@@ -21,6 +21,9 @@ struct sim_run_opts {
 	const char *haproxy_bin;
 	const char *tmp;	 /* NULL: $TMPDIR or /tmp */
 	uint64_t run_timeout_ms; /* whole run; 0: 120 s */
+	/* wss/https clients trust this CA file (PEM) instead of the run's
+	 * test CA (replay against a running setup); NULL: the test CA */
+	const char *ca_file;
 };
 
 enum sim_outcome {

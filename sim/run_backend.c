@@ -195,7 +195,13 @@ void run_diagnose(struct run *run, const struct sim_client_result *res,
 	const struct sim_observer *o = &run->r->obs;
 	why[0] = '\0';
 	*hint = NULL;
-	if (!websocket)
+	/* Only a mock of ours sees the backend side: without one (a replay
+	 * against a running setup) there is nothing to say about it. */
+	bool watched = false;
+	for (size_t i = 0; i < run->f->ncomps; i++)
+		if (run->f->comps[i].kind == SCN_TOMCAT)
+			watched = true;
+	if (!websocket || !watched)
 		return;
 	bool ajp_upgrade = false, stripped = false, any = false;
 	for (size_t i = 0; i < o->n; i++) {

@@ -121,7 +121,9 @@ static int setup_tls(struct run *run, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot write the run's test CA");
 		return -1;
 	}
-	run->tls_verify = tls_ctx_client(run->ca_path, false, err, errlen);
+	run->tls_verify =
+	    tls_ctx_client(run->o->ca_file ? run->o->ca_file : run->ca_path,
+			   false, err, errlen);
 	run->tls_insecure = tls_ctx_client(NULL, true, err, errlen);
 	return run->tls_verify && run->tls_insecure ? 0 : -1;
 }
