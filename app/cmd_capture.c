@@ -16,6 +16,7 @@
 #include "cap_reasm.h"
 #include "cap_scn.h"
 #include "cap_session.h"
+#include "cap_tls.h"
 #include "cmd.h"
 
 static const char usage_text[] =
@@ -52,7 +53,12 @@ static const char usage_text[] =
     "  --payload-cap N  keep at most N bytes of each message payload "
     "(JSON;\n"
     "                   with -o the default is 1 MiB, longer ones are "
-    "noted)\n";
+    "noted)\n"
+    "  --keylog FILE    decrypt TLS 1.2/1.3 with the secrets in FILE "
+    "(SSLKEYLOGFILE\n"
+    "                   format); without it TLS connections show as tls "
+    "with\n"
+    "                   their SNI and versions\n";
 
 static struct cap_pcap *live_src;
 
@@ -61,6 +67,20 @@ static void on_signal(int sig)
 	(void)sig;
 	if (live_src)
 		cap_pcap_breakloop(live_src);
+}
+
+/* A TLS connection that could not be (fully) decrypted. */
+static void on_tls_report(void *ctx, const struct cap_conn *c, enum cap_dir dir,
+			  int err, const char *msg)
+{
+	(void)ctx;
+	(void)dir;
+	(void)err;
+	char a[48], b[48];
+	cap_endpoint_format(&c->client, a, sizeof(a));
+	cap_endpoint_format(&c->server, b, sizeof(b));
+	fprintf(stderr, "wssim capture: TLS connection %llu %s -> %s: %s\n",
+		(unsigned long long)c->id, a, b, msg);
 }
 
 static int parse_num(const char *opt, const char *s, long max, long *out)
@@ -117,7 +137,8 @@ int cmd_capture(int argc, char **argv)
 		O_JSON,
 		O_SESSION,
 		O_NOREDACT,
-		O_CAP
+		O_CAP,
+		O_KEYLOG
 	};
 	static const struct option opts[] = {
 	    {"count", required_argument, NULL, O_COUNT},
@@ -126,10 +147,12 @@ int cmd_capture(int argc, char **argv)
 	    {"session", required_argument, NULL, O_SESSION},
 	    {"no-redact", no_argument, NULL, O_NOREDACT},
 	    {"payload-cap", required_argument, NULL, O_CAP},
+	    {"keylog", required_argument, NULL, O_KEYLOG},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	const char *file = NULL, *iface = NULL, *filter = NULL, *scn = NULL;
+	const char *keylog = NULL;
 	long count = 0, duration = 0, cap = 0;
 	bool json = false;
 	struct cap_session_opts so;
@@ -173,6 +196,9 @@ int cmd_capture(int argc, char **argv)
 				return EXIT_USAGE;
 			so.payload_cap = (size_t)cap;
 			break;
+		case O_KEYLOG:
+			keylog = optarg;
+			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			return EXIT_OK;
@@ -202,15 +228,33 @@ int cmd_capture(int argc, char **argv)
 	so.keep_messages = json || scn;
 	if (scn && !so.payload_cap)
 		so.payload_cap = (size_t)1 << 20;
-	struct cap_sessions *ss = cap_sessions_new(&so);
-	struct cap_reasm *ra =
-	    ss ? cap_reasm_new(cap_sessions_sink(ss), NULL) : NULL;
-	if (!ra) {
-		fprintf(stderr, "wssim capture: out of memory\n");
-		cap_sessions_free(ss);
+	char err[512] = "";
+	struct cap_keylog *kl = keylog ? cap_keylog_new() : NULL;
+	if (keylog && (!kl || cap_keylog_load(kl, keylog, err, sizeof(err)))) {
+		fprintf(stderr, "wssim capture: --keylog %s\n",
+			kl ? err : "out of memory");
+		cap_keylog_free(kl);
 		return EXIT_ENV;
 	}
-	char err[512] = "";
+	struct cap_sessions *ss = cap_sessions_new(&so);
+	/* with a key log, the TLS filter sits between the reassembler and
+	 * the sessions and hands them plaintext */
+	struct cap_tls_filter *tf =
+	    ss && kl ? cap_tls_filter_new(kl, cap_sessions_sink(ss),
+					  on_tls_report, NULL)
+		     : NULL;
+	struct cap_reasm *ra = ss && (tf || !kl)
+				   ? cap_reasm_new(tf ? cap_tls_filter_sink(tf)
+						      : cap_sessions_sink(ss),
+						   NULL)
+				   : NULL;
+	if (!ra) {
+		fprintf(stderr, "wssim capture: out of memory\n");
+		cap_tls_filter_free(tf);
+		cap_sessions_free(ss);
+		cap_keylog_free(kl);
+		return EXIT_ENV;
+	}
 	struct cap_pcap *src = NULL;
 	int r = file
 		    ? cap_pcap_open_file(&src, file, err, sizeof(err))
@@ -219,7 +263,9 @@ int cmd_capture(int argc, char **argv)
 		fprintf(stderr, "wssim capture: %s\n",
 			err[0] ? err : cap_pcap_strerror(r));
 		cap_reasm_free(ra);
+		cap_tls_filter_free(tf);
 		cap_sessions_free(ss);
+		cap_keylog_free(kl);
 		return EXIT_ENV;
 	}
 	if (iface) {
@@ -280,8 +326,21 @@ int cmd_capture(int argc, char **argv)
 		(unsigned long long)ps.fragments,
 		(unsigned long long)ps.malformed, (unsigned long long)ps.cut,
 		(unsigned long long)rs.gaps, (unsigned long long)rs.gap_bytes);
+	if (tf) {
+		struct cap_tls_filter_stats ts;
+		cap_tls_filter_get_stats(tf, &ts);
+		fprintf(json ? stderr : stdout,
+			"TLS: %llu connections, %llu decrypted, %llu without "
+			"a key log entry, %llu not decrypted\n",
+			(unsigned long long)ts.tls,
+			(unsigned long long)ts.decrypted,
+			(unsigned long long)ts.no_key,
+			(unsigned long long)ts.failed);
+	}
 	cap_pcap_close(src);
 	cap_reasm_free(ra);
+	cap_tls_filter_free(tf);
 	cap_sessions_free(ss);
+	cap_keylog_free(kl);
 	return code;
 }
