@@ -1231,6 +1231,13 @@ static int ref_cmp(const void *a, const void *b)
 	return x->c->id < y->c->id ? -1 : x->c->id > y->c->id;
 }
 
+static bool same_endpoint(const struct cap_endpoint *x,
+			  const struct cap_endpoint *y)
+{
+	return x->family == y->family && x->port == y->port &&
+	       memcmp(x->addr, y->addr, x->family == 4 ? 4 : 16) == 0;
+}
+
 static size_t path_len(const char *t)
 {
 	const char *q = strchr(t, '?');
@@ -1239,7 +1246,10 @@ static size_t path_len(const char *t)
 
 /* Link a backend-leg request to the client-leg request with the same
  * method and path that started at most 1 s before it on another
- * connection. */
+ * connection to another server (a proxy listens elsewhere than its
+ * backend), while the client leg still waited for its response: many
+ * clients asking one server for the same path are not legs of each
+ * other. */
 static void link_legs(struct cap_sessions *s)
 {
 	size_t n = 0;
@@ -1267,6 +1277,8 @@ static void link_legs(struct cap_sessions *s)
 			if (be->req_us - ae->req_us > 1000000)
 				break;
 			if (r[a].c == r[b].c || ae->link_conn ||
+			    same_endpoint(&r[a].c->server, &r[b].c->server) ||
+			    (ae->has_resp && ae->resp_us < be->req_us) ||
 			    r[a].c->leg_of == r[b].c->id || !ae->method ||
 			    !ae->target || strcmp(ae->method, be->method) ||
 			    path_len(ae->target) != bl ||
