@@ -744,6 +744,8 @@ void cap_tls_free(struct cap_tls *t)
 int cap_tls_feed(struct cap_tls *t, enum cap_dir dir, const uint8_t *p,
 		 size_t n)
 {
+	if (n == 0)
+		return 0;
 	if (t->info.stopped[dir]) {
 		t->info.undecrypted[dir] += n;
 		return 0;

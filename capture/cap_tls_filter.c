@@ -96,8 +96,10 @@ static void go_pass(struct tf_conn *tc)
 	cap_tls_free(tc->tls);
 	tc->tls = NULL;
 	for (int i = 0; i < 2; i++) {
-		inner_data(tc, (enum cap_dir)i, proto_buf_head(&tc->held[i]),
-			   proto_buf_size(&tc->held[i]), tc->ts[i]);
+		if (proto_buf_size(&tc->held[i]))
+			inner_data(tc, (enum cap_dir)i,
+				   proto_buf_head(&tc->held[i]),
+				   proto_buf_size(&tc->held[i]), tc->ts[i]);
 		proto_buf_free(&tc->held[i]);
 	}
 	flush_ends(tc);
@@ -191,12 +193,12 @@ static void tf_data(void *ctx, struct cap_conn *cc, enum cap_dir dir,
 			return;
 		}
 		size_t cn = proto_buf_size(&tc->held[CAP_C2S]);
-		const uint8_t *h = proto_buf_head(&tc->held[CAP_C2S]);
 		if (cn == 0) {
 			if (proto_buf_size(&tc->held[CAP_S2C]))
 				go_pass(tc); /* the server spoke first */
 			return;
 		}
+		const uint8_t *h = proto_buf_head(&tc->held[CAP_C2S]);
 		if (h[0] != 0x16 || (cn >= 2 && h[1] != 0x03)) {
 			go_pass(tc);
 			return;
@@ -212,7 +214,8 @@ static void tf_data(void *ctx, struct cap_conn *cc, enum cap_dir dir,
 		f->st.tls++;
 		for (int i = 0; i < 2 && tc->mode == TF_TLS; i++) {
 			struct proto_buf *b = &tc->held[i];
-			if (cap_tls_feed(tc->tls, (enum cap_dir)i,
+			if (proto_buf_size(b) &&
+			    cap_tls_feed(tc->tls, (enum cap_dir)i,
 					 proto_buf_head(b),
 					 proto_buf_size(b)) < 0) {
 				f->st.failed++;
