@@ -4,6 +4,7 @@
  * exact bytes; truncated, wrong-magic and snap-length-cut files give clear
  * errors and whatever could be decoded. */
 #include <pcap/pcap.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -134,11 +135,18 @@ static void setup(void)
 	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
 }
 
+static int rm_entry(const char *p, const struct stat *st, int flag,
+		    struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(p) == 0 ? 0 : -1;
+}
+
 static void teardown(void)
 {
-	char cmd[600];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	if (system(cmd) != 0)
+	if (nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
 		fprintf(stderr, "could not remove %s\n", tmpdir);
 	strcpy(tmpdir, "/tmp/test_cap_pcap.XXXXXX");
 }
