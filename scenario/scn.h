@@ -163,6 +163,11 @@ struct scn_client {
 	char *method;	     /* http clients: NULL = GET */
 	bool insecure;	     /* wss/https: do not verify the peer */
 	uint64_t timeout_ms; /* default for each wait; 0 = the file's */
+	/* `start 120ms`: begin that long after the run's clients begin,
+	 * alongside the others (recordings keep their concurrency); without
+	 * it a client begins when the clients before it have finished */
+	bool has_start;
+	uint64_t start_ms;
 	struct scn_step *steps;
 	size_t nsteps;
 };
