@@ -68,6 +68,9 @@ static void all_down(struct run *run)
 static void finish(struct run *run)
 {
 	struct sim_report *r = run->r;
+	if (run->finished)
+		return;
+	run->finished = true;
 	if (run->aborted) {
 		r->outcome = SIM_ERR_ENV;
 		free(r->message);
@@ -85,8 +88,6 @@ static char *expand_cb(void *ctx, const char *tmpl, char *err, size_t errlen)
 	return scn_expand(tmpl, false, run_resolve, ctx, err, errlen);
 }
 
-static void next_client(struct run *run);
-
 /* "closed 1006 (x)" + "y" -> "closed 1006 (x; y)" */
 static char *with_why(const char *summary, const char *why)
 {
@@ -103,24 +104,32 @@ static char *with_why(const char *summary, const char *why)
 	return s;
 }
 
+static void advance(struct run *run);
+
+static void slot_done(struct run_slot *sl)
+{
+	sl->state = 2;
+	sl->cl = NULL;
+	sl->run->ndone++;
+}
+
 static void client_done(void *arg, const struct sim_client_result *res)
 {
-	struct run *run = arg;
+	struct run_slot *sl = arg;
+	struct run *run = sl->run;
 	struct sim_report *r = run->r;
-	const struct scn_client *def = &run->f->clients[r->nclients];
-	struct sim_client_report *cr = &r->clients[r->nclients++];
-	run->cur = NULL;
+	const struct scn_client *def = &run->f->clients[sl->i];
+	struct sim_client_report *cr = &r->clients[sl->i];
 	cr->name = strdup(def->name);
 	cr->line = def->pos.line;
-	cr->ms = (obs_now(run) - run->client_t0) / 1000;
+	cr->ms = (obs_now(run) - sl->t0) / 1000;
 	cr->passed = res->passed;
 	char failure[1200];
 	snprintf(failure, sizeof(failure), "%s", res->failure);
 	cr->fail_line = res->failed_step ? res->failed_step->pos.line : 0;
 	unsigned bline = 0;
-	if (!run_backend_expectations(run, def, res->failed_step,
-				      run->client_t0, failure, sizeof(failure),
-				      &bline) &&
+	if (!run_backend_expectations(run, def, res->failed_step, sl->t0,
+				      failure, sizeof(failure), &bline) &&
 	    cr->passed) {
 		cr->passed = false;
 		cr->fail_line = bline;
@@ -128,7 +137,7 @@ static void client_done(void *arg, const struct sim_client_result *res)
 	run_scan_proxy_logs(run);
 	char why[300];
 	const char *hint;
-	run_diagnose(run, res, !strncmp(def->url, "ws", 2), run->client_t0, why,
+	run_diagnose(run, res, !strncmp(def->url, "ws", 2), sl->t0, why,
 		     sizeof(why), &hint);
 	cr->summary = with_why(res->summary, why);
 	sim_obs_add(&r->obs, SIM_HOP_CLIENT, SIM_EV_EXPECT, def->name,
@@ -138,50 +147,126 @@ static void client_done(void *arg, const struct sim_client_result *res)
 		r->obs.ev[r->obs.n - 1].failed = true;
 		cr->failure = strdup(failure);
 		cr->hint = xstrdup(hint);
-		cr->trace = run_trace(run, run->client_t0);
+		cr->trace = run_trace(run, sl->t0);
 	}
-	next_client(run);
+	slot_done(sl);
+	advance(run);
 }
 
-static void next_client(struct run *run)
+/* Start one client; a client that cannot start is done at once. */
+static void launch(struct run_slot *sl)
 {
+	struct run *run = sl->run;
 	struct sim_report *r = run->r;
-	while (!run->aborted && r->nclients < run->f->nclients) {
-		const struct scn_client *def = &run->f->clients[r->nclients];
-		char err[512] = "";
-		char *url = scn_expand(def->url, false, run_resolve, run, err,
-				       sizeof(err));
-		struct sim_client_env env = {
-		    .loop = &run->loop,
-		    .tls_verify = run->tls_verify,
-		    .tls_insecure = run->tls_insecure,
-		    .obs = &r->obs,
-		    .default_timeout_ms =
-			run->f->timeout_ms ? run->f->timeout_ms : 5000,
-		    .expand = expand_cb,
-		    .backend = run_backend_action,
-		    .ctx = run,
-		};
-		run->client_t0 = obs_now(run);
-		int rc = url ? sim_client_start(def, url, &env, client_done,
-						run, &run->cur)
-			     : -1;
-		free(url);
-		if (rc == 0)
-			return; /* client_done continues */
-		struct sim_client_report *cr = &r->clients[r->nclients++];
-		cr->name = strdup(def->name);
-		cr->line = def->pos.line;
-		cr->fail_line = def->url_pos.line;
-		cr->summary = strdup("not started");
-		char msg[700];
-		snprintf(msg, sizeof(msg), "cannot start the client: %s",
-			 err[0] ? err
-				: "unusable URL (ws, wss, http, https to "
-				  "a loopback address)");
-		cr->failure = strdup(msg);
+	const struct scn_client *def = &run->f->clients[sl->i];
+	char err[512] = "";
+	char *url =
+	    scn_expand(def->url, false, run_resolve, run, err, sizeof(err));
+	struct sim_client_env env = {
+	    .loop = &run->loop,
+	    .tls_verify = run->tls_verify,
+	    .tls_insecure = run->tls_insecure,
+	    .obs = &r->obs,
+	    .default_timeout_ms =
+		run->f->timeout_ms ? run->f->timeout_ms : 5000,
+	    .expand = expand_cb,
+	    .backend = run_backend_action,
+	    .ctx = run,
+	};
+	sl->state = 1;
+	sl->t0 = obs_now(run);
+	int rc =
+	    url ? sim_client_start(def, url, &env, client_done, sl, &sl->cl)
+		: -1;
+	free(url);
+	if (rc == 0)
+		return; /* client_done follows */
+	struct sim_client_report *cr = &r->clients[sl->i];
+	cr->name = strdup(def->name);
+	cr->line = def->pos.line;
+	cr->fail_line = def->url_pos.line;
+	cr->summary = strdup("not started");
+	char msg[700];
+	snprintf(msg, sizeof(msg), "cannot start the client: %s",
+		 err[0] ? err
+			: "unusable URL (ws, wss, http, https to a loopback "
+			  "address)");
+	cr->failure = strdup(msg);
+	slot_done(sl);
+}
+
+static void on_start_timer(uv_timer_t *t)
+{
+	struct run_slot *sl = t->data;
+	if (sl->state == 0 && !sl->run->aborted)
+		launch(sl);
+	advance(sl->run);
+}
+
+/* Start every client whose turn has come; finish when all are done. A
+ * client without `start` begins once every client before it is done. */
+static void advance(struct run *run)
+{
+	const struct scn_file *f = run->f;
+	bool progress = true;
+	while (progress && !run->aborted) {
+		progress = false;
+		size_t i = 0;
+		while (i < f->nclients && run->slots[i].state == 2)
+			i++;
+		for (size_t j = i; j < f->nclients; j++) {
+			struct run_slot *sl = &run->slots[j];
+			if (f->clients[j].has_start || sl->state != 0)
+				continue;
+			if (j == i) { /* everything before it is done */
+				launch(sl);
+				progress = true;
+			}
+			break;
+		}
 	}
-	finish(run);
+	if (run->aborted) {
+		/* Clients not begun will not begin; running ones end through
+		 * sim_client_abort and come back here. */
+		for (size_t j = 0; j < f->nclients; j++) {
+			struct run_slot *sl = &run->slots[j];
+			if (sl->state != 0)
+				continue;
+			struct sim_client_report *cr = &run->r->clients[j];
+			cr->name = strdup(f->clients[j].name);
+			cr->line = f->clients[j].pos.line;
+			cr->summary = strdup("not run (the run was aborted)");
+			cr->failure = strdup(run->abort_why);
+			slot_done(sl);
+		}
+	}
+	if (run->ndone == f->nclients) {
+		for (size_t j = 0; j < f->nclients; j++)
+			if (run->slots[j].timer_init &&
+			    !uv_is_closing((uv_handle_t *)&run->slots[j].timer))
+				uv_close((uv_handle_t *)&run->slots[j].timer,
+					 closed_nothing);
+		finish(run);
+	}
+}
+
+static void start_clients(struct run *run)
+{
+	const struct scn_file *f = run->f;
+	run->r->nclients = f->nclients;
+	for (size_t j = 0; j < f->nclients; j++) {
+		struct run_slot *sl = &run->slots[j];
+		sl->run = run;
+		sl->i = j;
+		if (!f->clients[j].has_start)
+			continue;
+		uv_timer_init(&run->loop, &sl->timer);
+		sl->timer.data = sl;
+		sl->timer_init = true;
+		uv_timer_start(&sl->timer, on_start_timer,
+			       f->clients[j].start_ms, 0);
+	}
+	advance(run);
 }
 
 static void abort_run(struct run *run, const char *why)
@@ -192,8 +277,10 @@ static void abort_run(struct run *run, const char *why)
 	run->abort_why = why;
 	sim_obs_add(&run->r->obs, SIM_HOP_RUN, SIM_EV_ERROR, "run", 0, "%s",
 		    why);
-	if (run->cur)
-		sim_client_abort(run->cur); /* its done finishes the run */
+	for (size_t j = 0; j < run->f->nclients; j++)
+		if (run->slots[j].state == 1 && run->slots[j].cl)
+			sim_client_abort(run->slots[j].cl);
+	advance(run); /* finishes now if nothing was running */
 }
 
 static void on_signal(uv_signal_t *s, int signum)
@@ -234,6 +321,7 @@ enum sim_outcome sim_run(const struct scn_file *f, const struct sim_run_opts *o,
 	uint64_t t_start = uv_hrtime();
 	struct run run;
 	memset(&run, 0, sizeof(run));
+	run.slots = calloc(f->nclients ? f->nclients : 1, sizeof(*run.slots));
 	run.f = f;
 	run.o = o;
 	run.r = r;
@@ -248,7 +336,7 @@ enum sim_outcome sim_run(const struct scn_file *f, const struct sim_run_opts *o,
 	uv_timer_start(&run.deadline, on_deadline,
 		       o->run_timeout_ms ? o->run_timeout_ms : 120000, 0);
 	char err[1024] = "";
-	enum sim_outcome oc = r->clients ? SIM_PASS : SIM_ERR_ENV;
+	enum sim_outcome oc = r->clients && run.slots ? SIM_PASS : SIM_ERR_ENV;
 	if (oc == SIM_PASS && make_dir(&run, err, sizeof(err)) < 0)
 		oc = SIM_ERR_ENV;
 	if (oc == SIM_PASS)
@@ -258,7 +346,7 @@ enum sim_outcome sim_run(const struct scn_file *f, const struct sim_run_opts *o,
 		r->message = strdup(err);
 		run_topo_down(&run, all_down);
 	} else {
-		next_client(&run);
+		start_clients(&run);
 	}
 	uv_run(&run.loop, UV_RUN_DEFAULT);
 	if (uv_loop_close(&run.loop) != 0) {
@@ -271,6 +359,7 @@ enum sim_outcome sim_run(const struct scn_file *f, const struct sim_run_opts *o,
 		free(run.comps[i].key_file);
 	}
 	free(run.comps);
+	free(run.slots);
 	if (run.tls_verify)
 		SSL_CTX_free(run.tls_verify);
 	if (run.tls_insecure)

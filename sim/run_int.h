@@ -25,6 +25,17 @@ struct run_comp {
 	struct run *run;
 };
 
+/* One client of the run and its schedule (run.c). */
+struct run_slot {
+	struct run *run;
+	size_t i;
+	uv_timer_t timer; /* a `start` offset */
+	bool timer_init;
+	uint8_t state; /* 0 waiting, 1 running, 2 done */
+	struct sim_client *cl;
+	uint64_t t0; /* observer time when it began */
+};
+
 struct run {
 	uv_loop_t loop;
 	const struct scn_file *f;
@@ -37,10 +48,10 @@ struct run {
 	SSL_CTX *tls_verify, *tls_insecure;
 	struct run_comp *comps;
 	size_t ncomps;
-	/* clients, one after another */
-	size_t next_client;
-	struct sim_client *cur;
-	uint64_t client_t0; /* observer time when the client started */
+	/* clients: in order, or at their `start` offsets alongside */
+	struct run_slot *slots;
+	size_t ndone;
+	bool finished;
 	/* lifecycle */
 	uv_signal_t sigint, sigterm;
 	uv_timer_t deadline;
