@@ -1,8 +1,9 @@
 /* Client declarations: `client NAME URL { options, steps, expectations }`.
  * Options shape the opening handshake (header, cookie, origin, protocol,
- * extensions, method, insecure, timeout); steps act (send, close, wait,
- * repeat, stop, start); expectations check (expect ..., each with an
- * optional `within DURATION`). Checks that need only the client: what an
+ * extensions, method, insecure, timeout) or when the client begins (start
+ * DURATION, told from the step `start COMP` by its digit); steps act (send,
+ * close, wait, repeat, stop, start); expectations check (expect ..., each with
+ * an optional `within DURATION`). Checks that need only the client: what an
  * http client cannot do, nothing but expectations after `close`, sizes of
  * control frames. Component names are checked at the end (scn_macro.c). */
 #include <stdio.h>
@@ -400,11 +401,22 @@ static bool is_expectation(enum scn_step_kind kind)
 	return kind >= SCN_EXPECT_STATUS;
 }
 
-/* One step or expectation into a new element of *steps. */
-static void parse_step(struct scn_parser *p, struct cl *k,
-		       struct scn_step **steps, size_t *nsteps)
+/* Right after `start` was taken: whether a duration follows (the option
+ * `start 120ms`) rather than a component (the step `start t1.ajp`; names
+ * begin with a letter or '_'). */
+static bool start_is_option(struct scn_parser *p)
 {
-	const struct scn_tok *t = scn_next(p);
+	const struct scn_tok *t = scn_peek(p);
+	return t->kind == SCN_T_WORD && t->len && t->s[0] >= '0' &&
+	       t->s[0] <= '9';
+}
+
+/* One step or expectation into a new element of *steps; its keyword is
+ * the next token, or the last one when `taken`. */
+static void parse_step(struct scn_parser *p, struct cl *k,
+		       struct scn_step **steps, size_t *nsteps, bool taken)
+{
+	const struct scn_tok *t = taken ? &p->tok : scn_next(p);
 	char b[64];
 	struct scn_pos pos = t->pos;
 	char kw[16];
@@ -482,8 +494,10 @@ static void set_once(struct scn_parser *p, struct scn_pos pos, bool taken,
 		scn_fail(p, pos, "a second '%s' for this client", kw);
 }
 
-/* A client option, if the word is one. */
-static bool parse_option(struct scn_parser *p, struct cl *k)
+/* A client option, if the word is one. `start` is taken either way: when
+ * no duration follows, *start_taken is set and the caller parses the step
+ * `start COMP`. */
+static bool parse_option(struct scn_parser *p, struct cl *k, bool *start_taken)
 {
 	const struct scn_tok *t = scn_peek(p);
 	struct scn_client *c = k->c;
@@ -574,6 +588,15 @@ static bool parse_option(struct scn_parser *p, struct cl *k)
 		c->timeout_ms = scn_duration(p, t);
 		if (!c->timeout_ms)
 			scn_fail(p, t->pos, "a timeout must be more than 0");
+	} else if (scn_word_is(t, "start")) {
+		scn_next(p);
+		if (!start_is_option(p)) {
+			*start_taken = true;
+			return false;
+		}
+		set_once(p, pos, c->has_start, "start");
+		c->start_ms = scn_duration(p, scn_next(p));
+		c->has_start = true;
 	} else {
 		return false;
 	}
@@ -602,7 +625,13 @@ static void parse_steps(struct scn_parser *p, struct cl *k,
 		if (t->kind != SCN_T_WORD)
 			scn_fail(p, t->pos, "unexpected %s (expected a step)",
 				 scn_tok_desc(t, b, sizeof(b)));
-		if (top && parse_option(p, k)) {
+		bool taken = false;
+		if (top && parse_option(p, k, &taken)) {
+			scn_expect_end(p);
+			continue;
+		}
+		if (taken) {
+			parse_step(p, k, steps, nsteps, true);
 			scn_expect_end(p);
 			continue;
 		}
@@ -616,12 +645,23 @@ static void parse_steps(struct scn_parser *p, struct cl *k,
 						 "'%s' is a client option: not "
 						 "inside 'repeat'",
 						 opts[i]);
+			if (scn_word_is(t, "start")) {
+				struct scn_pos pos = t->pos;
+				scn_next(p);
+				if (start_is_option(p))
+					scn_fail(p, pos,
+						 "'start DURATION' is a client "
+						 "option: not inside 'repeat'");
+				parse_step(p, k, steps, nsteps, true);
+				scn_expect_end(p);
+				continue;
+			}
 			if (scn_word_is(t, "send") || scn_word_is(t, "close") ||
 			    scn_word_is(t, "wait") ||
 			    scn_word_is(t, "repeat") ||
 			    scn_word_is(t, "stop") || scn_word_is(t, "start") ||
 			    scn_word_is(t, "expect")) {
-				parse_step(p, k, steps, nsteps);
+				parse_step(p, k, steps, nsteps, false);
 			} else {
 				scn_next(p);
 				scn_fail(p, p->tok.pos,
@@ -632,7 +672,7 @@ static void parse_steps(struct scn_parser *p, struct cl *k,
 			   scn_word_is(t, "wait") || scn_word_is(t, "repeat") ||
 			   scn_word_is(t, "stop") || scn_word_is(t, "start") ||
 			   scn_word_is(t, "expect")) {
-			parse_step(p, k, steps, nsteps);
+			parse_step(p, k, steps, nsteps, false);
 		} else {
 			scn_next(p);
 			scn_fail(p, p->tok.pos,

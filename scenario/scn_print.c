@@ -311,6 +311,9 @@ static void print_client(FILE *out, const struct scn_client *c)
 	if (c->timeout_ms)
 		fprintf(out, "\ttimeout %llums\n",
 			(unsigned long long)c->timeout_ms);
+	if (c->has_start)
+		fprintf(out, "\tstart %llums\n",
+			(unsigned long long)c->start_ms);
 	print_steps(out, c->steps, c->nsteps, 1);
 	fputs("}\n", out);
 }

@@ -111,10 +111,10 @@ const char *const *scn_keywords(void)
 	    "module", "version", "config", "include", "map", "at", "host",
 	    /* client options */
 	    "header", "cookie", "origin", "protocol", "extensions", "none",
-	    "method", "insecure",
+	    "method", "insecure", "start" /* start DURATION; also a step */,
 	    /* steps */
 	    "send", "text", "binary", "hex", "base64", "ping", "pong",
-	    "fragments", "close", "wait", "repeat", "stop", "start",
+	    "fragments", "close", "wait", "repeat", "stop",
 	    /* expectations */
 	    "expect", "within", "status", "contains", "no", "open", "closed",
 	    "clean", "unclean", "echo", "body", "backend", "on", "path",

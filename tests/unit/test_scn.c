@@ -127,6 +127,8 @@ static int same_file(const struct scn_file *a, const struct scn_file *b)
 		    !same_str(x->method, y->method) ||
 		    x->insecure != y->insecure ||
 		    x->timeout_ms != y->timeout_ms ||
+		    x->has_start != y->has_start ||
+		    x->start_ms != y->start_ms ||
 		    !same_steps(x->steps, x->nsteps, y->steps, y->nsteps))
 			return 0;
 		for (size_t k = 0; k < x->nheaders; k++)
@@ -232,6 +234,29 @@ START_TEST(design_example)
 			 "http://${front.http}/examples/websocket/echo.xhtml");
 	ck_assert_uint_eq(c->nsteps, 1);
 	ck_assert_int_eq(c->steps[0].code, 200);
+	scn_free(f);
+}
+END_TEST
+
+START_TEST(client_start)
+{
+	struct scn_file *f = parse_ok(DATA "/start.scn");
+	ck_assert_uint_eq(f->nclients, 4);
+	const struct scn_client *c = f->clients;
+	ck_assert(c[0].has_start);
+	ck_assert_uint_eq(c[0].start_ms, 0);
+	ck_assert_int_eq(c[0].steps[3].kind, SCN_STOP);
+	ck_assert_int_eq(c[0].steps[4].kind, SCN_START);
+	ck_assert_str_eq(c[0].steps[4].field, "http");
+	ck_assert_int_eq(c[0].steps[5].kind, SCN_START);
+	ck_assert_ptr_null(c[0].steps[5].field);
+	ck_assert(c[1].has_start);
+	ck_assert_uint_eq(c[1].start_ms, 120);
+	ck_assert_uint_eq(c[1].nsteps, 3);
+	ck_assert_int_eq(c[1].steps[1].body[0].kind, SCN_START);
+	ck_assert(c[2].has_start);
+	ck_assert_uint_eq(c[2].start_ms, 3600000);
+	ck_assert(!c[3].has_start);
 	scn_free(f);
 }
 END_TEST
@@ -651,6 +676,7 @@ static Suite *scn_suite(void)
 	Suite *s = suite_create("scn");
 	TCase *tc = tcase_create("parse");
 	tcase_add_test(tc, design_example);
+	tcase_add_test(tc, client_start);
 	tcase_add_test(tc, every_step);
 	tcase_add_test(tc, components);
 	tcase_add_test(tc, every_valid_file);
