@@ -16,7 +16,8 @@
 #include "proto_buf.h"
 #include "ws_frame.h"
 
-#define SCN_TIMEOUT_MS 5000 /* the parser's default per wait */
+#define SCN_TIMEOUT_MS 5000	  /* the parser's default per wait */
+#define SCN_MAX_START_MS 3600000u /* the parser's limit for durations */
 
 struct build {
 	struct cap_sessions *s;
@@ -419,6 +420,10 @@ static void add_exchange(struct build *b, const struct cs_conn *c, size_t k,
 	if (!cl)
 		return;
 	client_name(b, cl, c, k, nclients);
+	/* The recorded start, in µs for now: starts_relative() makes it the
+	 * offset from the first client's, in ms, once all are known. */
+	cl->has_start = true;
+	cl->start_ms = ex->req_us;
 	cl->url = make_url(b, c, ex, ws);
 	client_headers(b, cl, ex, ws);
 	if (!ex->has_resp || !ex->status)
@@ -436,6 +441,22 @@ static void add_exchange(struct build *b, const struct cs_conn *c, size_t k,
 	}
 	step_add(b, cl, SCN_EXPECT_OPEN);
 	ws_messages(b, cl, c, ex->resp_us ? ex->resp_us : ex->req_us);
+}
+
+/* Every client's `start`: when its request was sent, relative to the
+ * earliest client's (rounded to ms), so sessions that overlapped in the
+ * capture overlap in the replay. start_ms holds µs until then. */
+static void starts_relative(struct scn_file *f)
+{
+	uint64_t base = UINT64_MAX;
+	for (size_t i = 0; i < f->nclients; i++)
+		if (f->clients[i].start_ms < base)
+			base = f->clients[i].start_ms;
+	for (size_t i = 0; i < f->nclients; i++) {
+		uint64_t ms = ms_between(base, f->clients[i].start_ms);
+		f->clients[i].start_ms =
+		    ms > SCN_MAX_START_MS ? SCN_MAX_START_MS : ms;
+	}
 }
 
 /* The exchanges of a client-side connection that become clients: every
@@ -485,6 +506,7 @@ int cap_scn_build(struct cap_sessions *s, const char *source,
 			done++;
 		}
 	}
+	starts_relative(b.f);
 	int rc = 0;
 	if (b.oom)
 		rc = CAP_SCN_ENOMEM;

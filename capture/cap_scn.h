@@ -2,8 +2,11 @@
  * collected sessions (cap_session.h) into a scenario tree (scn.h) that
  * `wssim run` and `wssim replay` execute: one `client` per client-side
  * HTTP exchange or websocket connection (backend legs of proxied requests
- * are left out), the client's messages as steps with the recorded timing
- * as `wait`s, the server's answers as expectations. Printing is left to
+ * are left out), each with `start` at its recorded start (when its request
+ * was sent, relative to the earliest client's, in ms: sessions that
+ * overlapped in the capture overlap in the replay), the client's messages
+ * as steps with the recorded timing as `wait`s, the server's answers as
+ * expectations. Printing is left to
  * scn_print; reading packets and decoding to cap_session.
  *
  * The collector must have kept messages (cap_session_opts.keep_messages)

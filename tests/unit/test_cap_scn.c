@@ -387,6 +387,10 @@ START_TEST(failed_upgrade_and_http)
 	step_is(c, 0, SCN_EXPECT_STATUS, NULL, 500, text);
 	step_is(c, 1, SCN_EXPECT_CLOSED, NULL, 1006, text);
 	ck_assert_uint_eq(c->nsteps, 2);
+	/* starts: relative to the first client's request, in ms */
+	ck_assert(c->has_start);
+	ck_assert_uint_eq(c->start_ms, 0);
+	ck_assert_msg(strstr(text, "\tstart 0ms\n"), "%s", text);
 	c = client_named(f, "c3_1");
 	ck_assert_str_eq(c->url, "http://127.0.0.1:8080/index.html");
 	ck_assert_ptr_null(c->method);
@@ -394,10 +398,14 @@ START_TEST(failed_upgrade_and_http)
 	ck_assert_str_eq(header_of(c, "X-Forwarded-Proto"), "https");
 	step_is(c, 0, SCN_EXPECT_STATUS, NULL, 200, text);
 	ck_assert_uint_eq(c->nsteps, 1);
+	ck_assert(c->has_start);
+	ck_assert_uint_eq(c->start_ms, 2000);
 	c = client_named(f, "c3_2");
 	ck_assert_str_eq(c->url, "http://127.0.0.1:8080/form");
 	ck_assert_str_eq(c->method, "POST");
 	step_is(c, 0, SCN_EXPECT_STATUS, NULL, 404, text);
+	ck_assert(c->has_start);
+	ck_assert_uint_eq(c->start_ms, 2002);
 	scn_free(f);
 	free(text);
 	script_free(&cl);
