@@ -159,15 +159,18 @@ static int set_host(struct scn_client *c, const char *host)
 	return 0;
 }
 
+/* A duration divided by speed, rounded (speed 0: none, --asap). */
+static uint64_t scaled(uint64_t ms, double speed)
+{
+	return speed > 0 ? (uint64_t)((double)ms / speed + 0.5) : 0;
+}
+
 /* Scale every wait by 1/speed (speed 0: drop them, --asap). */
 static void scale_waits(struct scn_step *s, size_t n, double speed)
 {
 	for (size_t i = 0; i < n; i++) {
 		if (s[i].kind == SCN_WAIT)
-			s[i].ms =
-			    speed > 0
-				? (uint64_t)((double)s[i].ms / speed + 0.5)
-				: 0;
+			s[i].ms = scaled(s[i].ms, speed);
 		else if (s[i].kind == SCN_REPEAT)
 			scale_waits(s[i].body, s[i].nbody, speed);
 	}
@@ -257,8 +260,15 @@ struct scn_file *replay_load(const char *path, const struct replay_opts *o,
 			goto oom;
 		if (insecure)
 			c->insecure = true;
-		if (speed != 1)
+		/* The recorded start offsets scale as the waits do (all 0
+		 * with --asap: every client with a start begins at once);
+		 * a repetition keeps its original's, so the copies run
+		 * alongside each other. */
+		if (speed != 1) {
 			scale_waits(c->steps, c->nsteps, speed);
+			if (c->has_start)
+				c->start_ms = scaled(c->start_ms, speed);
+		}
 	}
 	return f;
 oom:

@@ -1,9 +1,11 @@
 /* Replay of recordings: a recording (a scenario of clients only, written
  * by `wssim capture -o`) turned into the scenario to run against a target
  * on loopback: each client's URL gets the target's scheme, host and port
- * (the recorded path and query stay), the recorded waits are scaled or
- * dropped, the clients may be repeated. sim_run then runs it, and its
- * report is the diff against the recording. */
+ * (the recorded path and query stay), the recorded waits and client
+ * `start` offsets are scaled or dropped (so recorded concurrency is kept;
+ * --asap starts every client with a `start` at once), the clients may be
+ * repeated (each copy with its original's start: they run together). sim_run
+ * then runs it, and its report is the diff against the recording. */
 #ifndef WSSIM_REPLAY_H
 #define WSSIM_REPLAY_H
 
@@ -25,7 +27,8 @@ int replay_parse_target(const char *url, struct replay_target *t, char *err,
 struct replay_opts {
 	const struct replay_target *target;
 	const char *host; /* Host header to send, or NULL */
-	double speed;	  /* waits divided by it; 0 drops them (--asap) */
+	double speed;	  /* waits and starts divided by it; 0 drops them
+			     (--asap) */
 	unsigned repeat;  /* 0 or 1: once */
 	bool insecure;
 };
