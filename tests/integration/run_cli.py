@@ -212,6 +212,45 @@ def check_external(t, tmp):
         print(out)
 
 
+CONCURRENT = """
+tomcat t1 { connector http }
+client slow ws://${t1.http}/examples/websocket/echoProgrammatic {
+    start 0ms
+    expect open
+    wait 400ms
+    send text "slow"
+    expect echo
+}
+client quick ws://${t1.http}/examples/websocket/echoAnnotation {
+    start 50ms
+    expect open
+    send text "quick"
+    expect echo
+    close 1000
+    expect closed 1000
+}
+client after http://${t1.http}/examples/websocket/echo.xhtml { expect status 200 }
+"""
+
+
+def check_concurrent(t, tmp):
+    scn = os.path.join(tmp, "concurrent.scn")
+    with open(scn, "w") as f:
+        f.write(CONCURRENT)
+    code, out = wssim_run(t, tmp, "-v", scn)
+    t.eq("clients with `start` run alongside: exit 0", code, 0)
+    lines = out.splitlines()
+
+    def first(pred):
+        return next((i for i, l in enumerate(lines) if pred(l)), -1)
+    quick = first(lambda l: " quick " in l and "PASS:" in l)
+    slow = first(lambda l: " slow " in l and "PASS:" in l)
+    after = first(lambda l: " after " in l and "connecting" in l)
+    t.check("the quick client finished while the slow one was still open",
+            0 <= quick < slow, out[-2500:])
+    t.check("a client without `start` waited for both", slow < after, out[-2500:])
+
+
 def check_parallel(t, tmp):
     files = sorted(glob.glob(os.path.join(SRC, "scenarios", "*.scn")))
     t.check("at least 8 bundled scenarios", len(files) >= 8, files)
@@ -235,6 +274,8 @@ def body(t):
         check_keep(t, t.tmpdir())
     with t.case("an already running proxy"):
         check_external(t, t.tmpdir())
+    with t.case("clients at their start offsets"):
+        check_concurrent(t, t.tmpdir())
     with t.case("-j 4"):
         check_parallel(t, t.tmpdir())
 
