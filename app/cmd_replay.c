@@ -265,19 +265,7 @@ int cmd_replay(int argc, char **argv)
 	struct sim_report r;
 	sim_run(f, &o, &r);
 	report_console(stdout, &r, use_color);
-	int code = report_exit_code(&r, 1);
-	if (junit && report_junit(junit, &r, 1) < 0) {
-		fprintf(stderr, "wssim replay: %s: %s\n", junit,
-			strerror(errno));
-		code = EXIT_ENV;
-	}
-	if (json && report_json(json, &r, 1) < 0) {
-		fprintf(stderr, "wssim replay: %s: %s\n", json,
-			strerror(errno));
-		code = EXIT_ENV;
-	}
-	if (sim_interrupted() && code == EXIT_OK)
-		code = EXIT_ENV;
+	int code = report_finish("wssim replay", &r, 1, junit, json);
 	sim_report_free(&r);
 	scn_free(f);
 	return code;

@@ -314,19 +314,7 @@ int cmd_run(int argc, char **argv)
 			report_console_total(con, rs, ran, use_color);
 		if (tap)
 			report_tap(stdout, rs, ran);
-		code = report_exit_code(rs, ran);
-		if (junit && report_junit(junit, rs, ran) < 0) {
-			fprintf(stderr, "wssim run: %s: %s\n", junit,
-				strerror(errno));
-			code = EXIT_ENV;
-		}
-		if (json && report_json(json, rs, ran) < 0) {
-			fprintf(stderr, "wssim run: %s: %s\n", json,
-				strerror(errno));
-			code = EXIT_ENV;
-		}
-		if (sim_interrupted() && code == EXIT_OK)
-			code = EXIT_ENV;
+		code = report_finish("wssim run", rs, ran, junit, json);
 		for (size_t i = 0; i < fs.n; i++)
 			sim_report_free(&rs[i]);
 		free(rs);

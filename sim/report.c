@@ -312,6 +312,23 @@ int report_json(const char *path, const struct sim_report *rs, size_t n)
 	return fclose(f) == 0 ? 0 : -1;
 }
 
+int report_finish(const char *who, const struct sim_report *rs, size_t n,
+		  const char *junit, const char *json)
+{
+	int code = report_exit_code(rs, n);
+	if (junit && report_junit(junit, rs, n) < 0) {
+		fprintf(stderr, "%s: %s: %s\n", who, junit, strerror(errno));
+		code = 3;
+	}
+	if (json && report_json(json, rs, n) < 0) {
+		fprintf(stderr, "%s: %s: %s\n", who, json, strerror(errno));
+		code = 3;
+	}
+	if (sim_interrupted() && code == 0)
+		code = 3;
+	return code;
+}
+
 /* ---- worker serialisation: u32 counts, strings as u32 length (0xffffffff
  * for NULL) and bytes ---- */
 

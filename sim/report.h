@@ -25,6 +25,13 @@ int report_json(const char *path, const struct sim_report *rs, size_t n);
  * 3 if any environment error, else 1 if any expectation failed, else 0. */
 int report_exit_code(const struct sim_report *rs, size_t n);
 
+/* The end of a command that ran scenarios: write the JUnit and JSON files
+ * asked for (NULL: not asked) and return the exit code: report_exit_code,
+ * or 3 when a file could not be written (said on stderr after `who`, e.g.
+ * "wssim run") or the run was interrupted. */
+int report_finish(const char *who, const struct sim_report *rs, size_t n,
+		  const char *junit, const char *json);
+
 /* Serialise a report (without its observer log) to a file descriptor, and
  * read it back. Return 0 or -1. */
 int report_send(int fd, const struct sim_report *r);
