@@ -15,6 +15,7 @@
 
 #include "ajp.h"
 #include "cap_session_int.h"
+#include "cap_tls.h"
 #include "proto_err.h"
 #include "ws_handshake.h"
 
@@ -846,24 +847,6 @@ static void ajp_feed(struct cap_sessions *s, struct cs_conn *c,
 
 /* ---- TLS ---------------------------------------------------------- */
 
-static const char *tls_version_name(unsigned v)
-{
-	switch (v) {
-	case 0x0304:
-		return "TLS1.3";
-	case 0x0303:
-		return "TLS1.2";
-	case 0x0302:
-		return "TLS1.1";
-	case 0x0301:
-		return "TLS1.0";
-	case 0x0300:
-		return "SSL3.0";
-	default:
-		return NULL;
-	}
-}
-
 static unsigned be16(const uint8_t *p)
 {
 	return ((unsigned)p[0] << 8) | p[1];
@@ -909,7 +892,7 @@ static bool tls_hello(struct cs_conn *c, enum cap_dir dir)
 	} else {
 		c->tls_server_hello = true;
 		p += 3; /* suite, compression */
-		const char *v = tls_version_name(legacy);
+		const char *v = cap_tls_version_name(legacy);
 		if (v)
 			snprintf(c->tls_selected, sizeof(c->tls_selected), "%s",
 				 v);
@@ -939,7 +922,7 @@ static bool tls_hello(struct cs_conn *c, enum cap_dir dir)
 				for (size_t i = 1;
 				     i + 1 < (size_t)len && i <= x[0]; i += 2) {
 					const char *v =
-					    tls_version_name(be16(x + i));
+					    cap_tls_version_name(be16(x + i));
 					if (!v)
 						continue;
 					size_t ol = strlen(c->tls_offered);
@@ -948,7 +931,7 @@ static bool tls_hello(struct cs_conn *c, enum cap_dir dir)
 						 "%s%s", ol ? "," : "", v);
 				}
 			} else if (!client && len == 2) {
-				const char *v = tls_version_name(be16(x));
+				const char *v = cap_tls_version_name(be16(x));
 				if (v)
 					snprintf(c->tls_selected,
 						 sizeof(c->tls_selected), "%s",
@@ -958,7 +941,7 @@ static bool tls_hello(struct cs_conn *c, enum cap_dir dir)
 	}
 legacy:
 	if (client && !sv) {
-		const char *v = tls_version_name(legacy);
+		const char *v = cap_tls_version_name(legacy);
 		if (v)
 			snprintf(c->tls_offered, sizeof(c->tls_offered), "%s",
 				 v);
