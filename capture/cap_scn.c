@@ -247,10 +247,11 @@ static void wait_add(struct build *b, struct scn_client *cl, uint64_t from_us,
 {
 	if (to_us < from_us + 1000)
 		return; /* under 1 ms */
-	uint64_t ms = ms_between(from_us, to_us);
 	struct scn_step *st = step_add(b, cl, SCN_WAIT);
-	if (st)
-		st->ms = ms;
+	if (st) { /* to the microsecond: rounding adds up over a session */
+		st->ms = (to_us - from_us) / 1000;
+		st->us = (to_us - from_us) % 1000;
+	}
 }
 
 /* An expectation that arrived `ms` after the last step: give it room
@@ -444,8 +445,8 @@ static void add_exchange(struct build *b, const struct cs_conn *c, size_t k,
 }
 
 /* Every client's `start`: when its request was sent, relative to the
- * earliest client's (rounded to ms), so sessions that overlapped in the
- * capture overlap in the replay. start_ms holds µs until then. */
+ * earliest client's (to the microsecond), so sessions that overlapped in
+ * the capture overlap in the replay. start_ms holds µs until then. */
 static void starts_relative(struct scn_file *f)
 {
 	uint64_t base = UINT64_MAX;
@@ -453,9 +454,11 @@ static void starts_relative(struct scn_file *f)
 		if (f->clients[i].start_ms < base)
 			base = f->clients[i].start_ms;
 	for (size_t i = 0; i < f->nclients; i++) {
-		uint64_t ms = ms_between(base, f->clients[i].start_ms);
-		f->clients[i].start_ms =
-		    ms > SCN_MAX_START_MS ? SCN_MAX_START_MS : ms;
+		uint64_t us = f->clients[i].start_ms - base;
+		if (us > SCN_MAX_START_MS * 1000)
+			us = SCN_MAX_START_MS * 1000;
+		f->clients[i].start_ms = us / 1000;
+		f->clients[i].start_us = us % 1000;
 	}
 }
 

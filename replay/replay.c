@@ -159,10 +159,14 @@ static int set_host(struct scn_client *c, const char *host)
 	return 0;
 }
 
-/* A duration divided by speed, rounded (speed 0: none, --asap). */
-static uint64_t scaled(uint64_t ms, double speed)
+/* A duration (ms + µs) divided by speed, to the microsecond (speed 0:
+ * none, --asap). */
+static void scale(uint64_t *ms, uint64_t *us, double speed)
 {
-	return speed > 0 ? (uint64_t)((double)ms / speed + 0.5) : 0;
+	uint64_t t = *ms * 1000 + *us;
+	t = speed > 0 ? (uint64_t)((double)t / speed + 0.5) : 0;
+	*ms = t / 1000;
+	*us = t % 1000;
 }
 
 /* Scale every wait by 1/speed (speed 0: drop them, --asap). */
@@ -170,7 +174,7 @@ static void scale_waits(struct scn_step *s, size_t n, double speed)
 {
 	for (size_t i = 0; i < n; i++) {
 		if (s[i].kind == SCN_WAIT)
-			s[i].ms = scaled(s[i].ms, speed);
+			scale(&s[i].ms, &s[i].us, speed);
 		else if (s[i].kind == SCN_REPEAT)
 			scale_waits(s[i].body, s[i].nbody, speed);
 	}
@@ -267,7 +271,7 @@ struct scn_file *replay_load(const char *path, const struct replay_opts *o,
 		if (speed != 1) {
 			scale_waits(c->steps, c->nsteps, speed);
 			if (c->has_start)
-				c->start_ms = scaled(c->start_ms, speed);
+				scale(&c->start_ms, &c->start_us, speed);
 		}
 	}
 	return f;

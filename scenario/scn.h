@@ -132,13 +132,15 @@ struct scn_step {
 	size_t npieces;
 	bool binary; /* SEND_FRAGMENTS */
 	enum scn_match match;
-	int code;	       /* status or close code */
-	int clean;	       /* CLOSED: -1 any, 0 unclean, 1 clean */
-	int upgrade;	       /* EXPECT_BACKEND */
-	char *name;	       /* header name */
-	char *value;	       /* EXPECT_BACKEND: header value, or NULL */
-	char *comp, *field;    /* STOP, START, EXPECT_BACKEND */
-	uint64_t ms;	       /* WAIT */
+	int code;	    /* status or close code */
+	int clean;	    /* CLOSED: -1 any, 0 unclean, 1 clean */
+	int upgrade;	    /* EXPECT_BACKEND */
+	char *name;	    /* header name */
+	char *value;	    /* EXPECT_BACKEND: header value, or NULL */
+	char *comp, *field; /* STOP, START, EXPECT_BACKEND */
+	uint64_t ms;	    /* WAIT */
+	uint64_t
+	    us; /* WAIT: microseconds beyond ms (0-999), from `wait 12.345ms` */
 	uint64_t within_ms;    /* expectations: 0 = the client's timeout */
 	unsigned count;	       /* REPEAT */
 	struct scn_step *body; /* REPEAT */
@@ -168,6 +170,7 @@ struct scn_client {
 	 * it a client begins when the clients before it have finished */
 	bool has_start;
 	uint64_t start_ms;
+	uint64_t start_us; /* microseconds beyond start_ms (0-999) */
 	struct scn_step *steps;
 	size_t nsteps;
 };

@@ -433,7 +433,9 @@ static void parse_step(struct scn_parser *p, struct cl *k,
 		parse_close(p, s);
 	} else if (scn_word_is(t, "wait")) {
 		s->kind = SCN_WAIT;
-		s->ms = scn_duration(p, scn_next(p));
+		uint64_t us = scn_duration_us(p, scn_next(p));
+		s->ms = us / 1000;
+		s->us = us % 1000;
 		ws_only = false;
 	} else if (scn_word_is(t, "repeat")) {
 		s->kind = SCN_REPEAT;
@@ -595,7 +597,9 @@ static bool parse_option(struct scn_parser *p, struct cl *k, bool *start_taken)
 			return false;
 		}
 		set_once(p, pos, c->has_start, "start");
-		c->start_ms = scn_duration(p, scn_next(p));
+		uint64_t us = scn_duration_us(p, scn_next(p));
+		c->start_ms = us / 1000;
+		c->start_us = us % 1000;
 		c->has_start = true;
 	} else {
 		return false;

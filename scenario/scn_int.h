@@ -99,6 +99,9 @@ bool scn_word_is(const struct scn_tok *t, const char *kw);
 bool scn_is_end(const struct scn_tok *t);
 void scn_expect_end(struct scn_parser *p);
 uint64_t scn_duration(struct scn_parser *p, const struct scn_tok *t);
+/* The same in microseconds, also accepting fractional milliseconds
+ * ("12.345ms", for `wait`). */
+uint64_t scn_duration_us(struct scn_parser *p, const struct scn_tok *t);
 unsigned long scn_number(struct scn_parser *p, const struct scn_tok *t,
 			 const char *what, unsigned long lo, unsigned long hi);
 bool scn_close_code_ok(int code, bool expect);

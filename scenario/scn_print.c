@@ -6,6 +6,16 @@
 
 #include "scn_int.h"
 
+/* "250ms", or "12.345ms" with microseconds. */
+static void duration(FILE *out, uint64_t ms, uint64_t us)
+{
+	if (us)
+		fprintf(out, "%llu.%03llums", (unsigned long long)ms,
+			(unsigned long long)us);
+	else
+		fprintf(out, "%llums", (unsigned long long)ms);
+}
+
 static void str(FILE *out, const char *s, size_t n)
 {
 	fputc('"', out);
@@ -170,7 +180,8 @@ static void print_step(FILE *out, const struct scn_step *s, int depth)
 		}
 		break;
 	case SCN_WAIT:
-		fprintf(out, "wait %llums", (unsigned long long)s->ms);
+		fputs("wait ", out);
+		duration(out, s->ms, s->us);
 		break;
 	case SCN_REPEAT:
 		fprintf(out, "repeat %u {\n", s->count);
@@ -311,9 +322,11 @@ static void print_client(FILE *out, const struct scn_client *c)
 	if (c->timeout_ms)
 		fprintf(out, "\ttimeout %llums\n",
 			(unsigned long long)c->timeout_ms);
-	if (c->has_start)
-		fprintf(out, "\tstart %llums\n",
-			(unsigned long long)c->start_ms);
+	if (c->has_start) {
+		fputs("\tstart ", out);
+		duration(out, c->start_ms, c->start_us);
+		fputc('\n', out);
+	}
 	print_steps(out, c->steps, c->nsteps, 1);
 	fputs("}\n", out);
 }

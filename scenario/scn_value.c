@@ -75,6 +75,37 @@ uint64_t scn_duration(struct scn_parser *p, const struct scn_tok *t)
 	return v * mul;
 }
 
+uint64_t scn_duration_us(struct scn_parser *p, const struct scn_tok *t)
+{
+	/* "12.345ms": up to three digits of a millisecond (recordings keep
+	 * their timing to the microsecond); anything else as scn_duration */
+	const char *dot =
+	    t->kind == SCN_T_WORD ? memchr(t->s, '.', t->len) : NULL;
+	if (!dot)
+		return scn_duration(p, t) * 1000;
+	size_t ni = (size_t)(dot - t->s), nf = 0;
+	while (ni + 1 + nf < t->len && isdigit((unsigned char)dot[1 + nf]))
+		nf++;
+	bool ok = ni > 0 && ni <= 7 && nf >= 1 && nf <= 3 &&
+		  !strcmp(dot + 1 + nf, "ms");
+	for (size_t i = 0; ok && i < ni; i++)
+		ok = isdigit((unsigned char)t->s[i]);
+	if (!ok)
+		scn_fail(p, t->pos,
+			 "expected a duration (250ms, 12.345ms, 5s, 1m), got "
+			 "%s",
+			 t->s);
+	uint64_t ms = 0, us = 0;
+	for (size_t i = 0; i < ni; i++)
+		ms = ms * 10 + (uint64_t)(t->s[i] - '0');
+	for (size_t i = 0; i < 3; i++)
+		us = us * 10 + (i < nf ? (uint64_t)(dot[1 + i] - '0') : 0);
+	if (ms > SCN_MAX_MS)
+		scn_fail(p, t->pos, "duration %s out of range (at most 1h)",
+			 t->s);
+	return ms * 1000 + us;
+}
+
 unsigned long scn_number(struct scn_parser *p, const struct scn_tok *t,
 			 const char *what, unsigned long lo, unsigned long hi)
 {

@@ -1071,12 +1071,36 @@ static enum step_result run_step(struct sim_client *c,
 	case SCN_CLOSE:
 		return run_send(c, st);
 	case SCN_WAIT:
+		/* libuv timers count whole milliseconds and fire late by a
+		 * fraction of one. What a wait comes out short or long (and
+		 * its microseconds, from replayed recordings) is carried into
+		 * the client's next wait, so a session keeps its recorded
+		 * timing instead of drifting a little further at every step. */
 		if (!c->step_started) {
+			int64_t t =
+			    (int64_t)(st->ms * 1000 + st->us) + c->wait_carry;
 			c->step_started = true;
-			uv_timer_start(&c->timer, timer_cb, st->ms, 0);
-			return STEP_BLOCK;
+			c->wait_start = uv_hrtime();
+			c->wait_target = t > 0 ? t : 0;
+			if (c->wait_target >= 1000) {
+				uv_timer_start(&c->timer, timer_cb,
+					       (uint64_t)c->wait_target / 1000,
+					       0);
+				return STEP_BLOCK;
+			}
+			c->timed_out = true;
 		}
-		return c->timed_out ? STEP_DONE : STEP_BLOCK;
+		if (!c->timed_out)
+			return STEP_BLOCK;
+		{
+			int64_t took =
+			    (int64_t)((uv_hrtime() - c->wait_start) / 1000);
+			int64_t carry = c->wait_target - took;
+			c->wait_carry = carry > 5000	? 5000
+					: carry < -5000 ? -5000
+							: carry;
+		}
+		return STEP_DONE;
 	case SCN_STOP:
 	case SCN_START:
 		return run_backend(c, st);

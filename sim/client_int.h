@@ -123,8 +123,11 @@ struct sim_client {
 	/* steps */
 	struct client_frame stack[CLIENT_MAX_DEPTH];
 	unsigned depth;
-	bool step_started; /* the current step's timer runs */
-	bool timed_out;	   /* the current step's timer fired */
+	bool step_started;   /* the current step's timer runs */
+	bool timed_out;	     /* the current step's timer fired */
+	uint64_t wait_start; /* when the current `wait` began (uv_hrtime) */
+	int64_t wait_target; /* its length with the carry, in µs */
+	int64_t wait_carry;  /* µs owed by earlier waits (see client.c) */
 	bool backend_done;
 	char backend_err[256];
 	struct client_token *token;

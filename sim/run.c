@@ -263,8 +263,11 @@ static void start_clients(struct run *run)
 		uv_timer_init(&run->loop, &sl->timer);
 		sl->timer.data = sl;
 		sl->timer_init = true;
-		uv_timer_start(&sl->timer, on_start_timer,
-			       f->clients[j].start_ms, 0);
+		/* to the nearest millisecond: libuv's timers count those */
+		uint64_t us =
+		    f->clients[j].start_ms * 1000 + f->clients[j].start_us;
+		uv_timer_start(&sl->timer, on_start_timer, (us + 500) / 1000,
+			       0);
 	}
 	advance(run);
 }

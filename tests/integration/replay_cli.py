@@ -149,7 +149,7 @@ def check_round_trip(t):
                  '\tclose 1000 "done"\n', "\texpect closed 1000\n"]:
         t.check("rec.scn has %r" % line.strip(), line in text, text)
     t.check("rec.scn keeps the recorded pause as a wait",
-            any(ln.strip().startswith("wait ") and 150 <= int(ln.strip()[5:-2]) <= 2000
+            any(ln.strip().startswith("wait ") and 150 <= float(ln.strip()[5:-2]) <= 2000
                 for ln in text.splitlines()), text)
     t.eq("rec.scn: one client (the client leg)", text.count("\nclient "), 1)
     code, out, err = wssim("run", "--no-color", rec)

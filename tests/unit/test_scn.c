@@ -75,7 +75,8 @@ static int same_steps(const struct scn_step *a, size_t na,
 		    !same_str(x->value, y->value) ||
 		    !same_str(x->comp, y->comp) ||
 		    !same_str(x->field, y->field) || x->ms != y->ms ||
-		    x->within_ms != y->within_ms || x->count != y->count ||
+		    x->us != y->us || x->within_ms != y->within_ms ||
+		    x->count != y->count ||
 		    !same_steps(x->body, x->nbody, y->body, y->nbody))
 			return 0;
 		for (size_t k = 0; k < x->npieces; k++)
@@ -128,7 +129,7 @@ static int same_file(const struct scn_file *a, const struct scn_file *b)
 		    x->insecure != y->insecure ||
 		    x->timeout_ms != y->timeout_ms ||
 		    x->has_start != y->has_start ||
-		    x->start_ms != y->start_ms ||
+		    x->start_ms != y->start_ms || x->start_us != y->start_us ||
 		    !same_steps(x->steps, x->nsteps, y->steps, y->nsteps))
 			return 0;
 		for (size_t k = 0; k < x->nheaders; k++)
@@ -257,6 +258,21 @@ START_TEST(client_start)
 	ck_assert(c[2].has_start);
 	ck_assert_uint_eq(c[2].start_ms, 3600000);
 	ck_assert(!c[3].has_start);
+	scn_free(f);
+}
+END_TEST
+
+START_TEST(wait_microseconds)
+{
+	struct scn_file *f = parse_ok(DATA "/wait_us.scn");
+	const struct scn_step *s = f->clients[0].steps;
+	ck_assert_int_eq(s[1].kind, SCN_WAIT);
+	ck_assert_uint_eq(s[1].ms, 12);
+	ck_assert_uint_eq(s[1].us, 345);
+	ck_assert_uint_eq(s[3].ms, 0);
+	ck_assert_uint_eq(s[3].us, 500);
+	ck_assert_uint_eq(s[5].ms, 7);
+	ck_assert_uint_eq(s[5].us, 0);
 	scn_free(f);
 }
 END_TEST
@@ -677,6 +693,7 @@ static Suite *scn_suite(void)
 	TCase *tc = tcase_create("parse");
 	tcase_add_test(tc, design_example);
 	tcase_add_test(tc, client_start);
+	tcase_add_test(tc, wait_microseconds);
 	tcase_add_test(tc, every_step);
 	tcase_add_test(tc, components);
 	tcase_add_test(tc, every_valid_file);
