@@ -1358,6 +1358,9 @@ int sim_client_start(const struct scn_client *def, const char *url,
 	}
 	c->def = def;
 	c->env = *env;
+	c->wait_carry = env->started_late_us > 5000 ? -5000
+			: env->started_late_us > 0  ? -env->started_late_us
+						    : 0;
 	c->done = done;
 	c->arg = arg;
 	c->who = def->name ? def->name : "client";

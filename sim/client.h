@@ -46,6 +46,10 @@ struct sim_client_env {
 		       const char *field, void (*done)(void *arg), void *arg,
 		       char *err, size_t errlen);
 	void *ctx;
+	/* Microseconds the client started late (a `start` timer fires late):
+	 * its first waits are that much shorter, so its later sends keep the
+	 * schedule. 0 for none. */
+	int64_t started_late_us;
 };
 
 struct sim_client_result {

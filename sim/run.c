@@ -173,6 +173,13 @@ static void launch(struct run_slot *sl)
 	    .backend = run_backend_action,
 	    .ctx = run,
 	};
+	if (def->has_start) {
+		uint64_t due = run->clients_t0 +
+			       (def->start_ms * 1000 + def->start_us) * 1000;
+		uint64_t now = uv_hrtime();
+		if (now > due)
+			env.started_late_us = (int64_t)((now - due) / 1000);
+	}
 	sl->state = 1;
 	sl->t0 = obs_now(run);
 	int rc =
@@ -254,6 +261,7 @@ static void start_clients(struct run *run)
 {
 	const struct scn_file *f = run->f;
 	run->r->nclients = f->nclients;
+	run->clients_t0 = uv_hrtime();
 	for (size_t j = 0; j < f->nclients; j++) {
 		struct run_slot *sl = &run->slots[j];
 		sl->run = run;

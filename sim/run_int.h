@@ -51,6 +51,7 @@ struct run {
 	/* clients: in order, or at their `start` offsets alongside */
 	struct run_slot *slots;
 	size_t ndone;
+	uint64_t clients_t0; /* uv_hrtime when the clients began */
 	bool finished;
 	/* lifecycle */
 	uv_signal_t sigint, sigterm;
