@@ -4,7 +4,9 @@
  * headers a browser would not send anyway, `expect status` and `expect
  * open` (or `expect closed 1006` for a refused upgrade), then the messages
  * in recorded order, the client's as sends with `wait`s for the recorded
- * pauses, the server's as expectations, and the close. */
+ * pauses, the server's as expectations, and the close. Sends and answers
+ * carry `at`: when they happened, since the request was sent (what `wssim
+ * replay` compares the replay's timing with). */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -254,6 +256,16 @@ static void wait_add(struct build *b, struct scn_client *cl, uint64_t from_us,
 	}
 }
 
+/* `at`: when a step happened, relative to the client's request (left out
+ * beyond the parser's hour). */
+static void at(struct scn_step *st, uint64_t req_us, uint64_t ts_us)
+{
+	if (!st || ts_us < req_us || ts_us - req_us > SCN_MAX_START_MS * 1000ull)
+		return;
+	st->has_at = true;
+	st->at_us = ts_us - req_us;
+}
+
 /* An expectation that arrived `ms` after the last step: give it room
  * beyond the default wait. */
 static void within(struct scn_step *st, uint64_t ms)
@@ -284,7 +296,7 @@ static size_t utf8_cut(const uint8_t *p, size_t n)
 }
 
 static void ws_messages(struct build *b, struct scn_client *cl,
-			const struct cs_conn *c, uint64_t t0)
+			const struct cs_conn *c, uint64_t req_us, uint64_t t0)
 {
 	uint64_t last = t0;
 	bool client_closed = false, server_closed = false;
@@ -319,6 +331,7 @@ static void ws_messages(struct build *b, struct scn_client *cl,
 			case WS_OP_CLOSE:
 				client_closed = true;
 				st = step_add(b, cl, SCN_CLOSE);
+				at(st, req_us, m->ts_us);
 				if (!st || !m->close_code)
 					break;
 				if (!client_may_send_code(m->close_code)) {
@@ -340,6 +353,7 @@ static void ws_messages(struct build *b, struct scn_client *cl,
 			default:
 				continue;
 			}
+			at(st, req_us, m->ts_us);
 			if (st && (m->opcode != WS_OP_PING || n)) {
 				st->data.s = dupn(b, pl, n);
 				st->data.len = n;
@@ -366,16 +380,19 @@ static void ws_messages(struct build *b, struct scn_client *cl,
 			}
 			break;
 		case WS_OP_BINARY:
-			if (m->truncated) {
+			st = step_add(b, cl, SCN_EXPECT_BINARY);
+			if (st && m->truncated) {
+				st->match = SCN_MATCH_LENGTH;
+				st->length = m->len;
 				note(b, cl->name,
 				     "a binary message from the server was "
-				     "longer than the payload cap: no "
-				     "expectation written for it, so the "
-				     "expectations after it may be off by "
-				     "one");
+				     "longer than the payload cap: expected "
+				     "by its length (expect binary length)");
+				at(st, req_us, m->ts_us);
+				within(st, delay);
+				last = m->ts_us;
 				continue;
 			}
-			st = step_add(b, cl, SCN_EXPECT_BINARY);
 			break;
 		case WS_OP_PONG:
 			st = step_add(b, cl, SCN_EXPECT_PONG);
@@ -391,6 +408,7 @@ static void ws_messages(struct build *b, struct scn_client *cl,
 			if (st)
 				st->code =
 				    m->close_code ? (int)m->close_code : 1005;
+			at(st, req_us, m->ts_us);
 			within(st, delay);
 			last = m->ts_us;
 			continue;
@@ -401,6 +419,7 @@ static void ws_messages(struct build *b, struct scn_client *cl,
 			st->data.s = dupn(b, pl, n);
 			st->data.len = n;
 		}
+		at(st, req_us, m->ts_us);
 		within(st, delay);
 		last = m->ts_us;
 	}
@@ -432,6 +451,8 @@ static void add_exchange(struct build *b, const struct cs_conn *c, size_t k,
 	struct scn_step *st = step_add(b, cl, SCN_EXPECT_STATUS);
 	if (st)
 		st->code = ex->status;
+	if (ex->resp_us)
+		at(st, ex->req_us, ex->resp_us);
 	if (!ws)
 		return;
 	if (ex->status != 101) {
@@ -441,7 +462,7 @@ static void add_exchange(struct build *b, const struct cs_conn *c, size_t k,
 		return;
 	}
 	step_add(b, cl, SCN_EXPECT_OPEN);
-	ws_messages(b, cl, c, ex->resp_us ? ex->resp_us : ex->req_us);
+	ws_messages(b, cl, c, ex->req_us, ex->resp_us ? ex->resp_us : ex->req_us);
 }
 
 /* Every client's `start`: when its request was sent, relative to the

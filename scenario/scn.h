@@ -108,7 +108,7 @@ enum scn_step_kind {
 	SCN_EXPECT_CLOSED, /* code (0: any), clean (-1 any), data = reason
 			      (NULL: any) */
 	SCN_EXPECT_TEXT,   /* data; match */
-	SCN_EXPECT_BINARY, /* data */
+	SCN_EXPECT_BINARY, /* data; or match LENGTH: length only */
 	SCN_EXPECT_ECHO,   /* the last message sent comes back */
 	SCN_EXPECT_PONG,   /* data (NULL: any payload) */
 	SCN_EXPECT_BODY,   /* data; match (http clients) */
@@ -121,6 +121,7 @@ enum scn_step_kind {
 enum scn_match {
 	SCN_MATCH_EXACT,
 	SCN_MATCH_CONTAINS,
+	SCN_MATCH_LENGTH, /* EXPECT_BINARY: any payload of `length` bytes */
 };
 
 struct scn_step {
@@ -142,6 +143,14 @@ struct scn_step {
 	uint64_t
 	    us; /* WAIT: microseconds beyond ms (0-999), from `wait 12.345ms` */
 	uint64_t within_ms;    /* expectations: 0 = the client's timeout */
+	uint64_t length;       /* EXPECT_BINARY with SCN_MATCH_LENGTH */
+	/* `at 12.345ms`: when this happened in a recording (a send was
+	 * sent, an answer arrived), in µs since the client's request was
+	 * sent. A note for `wssim replay`'s timing comparison: it never
+	 * changes when a step runs. On sends, close, and expect status,
+	 * open, closed, text, binary, echo, pong; not inside repeat. */
+	bool has_at;
+	uint64_t at_us;
 	unsigned count;	       /* REPEAT */
 	struct scn_step *body; /* REPEAT */
 	size_t nbody;

@@ -3,7 +3,9 @@
  * extensions, method, insecure, timeout) or when the client begins (start
  * DURATION, told from the step `start COMP` by its digit); steps act (send,
  * close, wait, repeat, stop, start); expectations check (expect ..., each with
- * an optional `within DURATION`). Checks that need only the client: what an
+ * an optional `within DURATION`). Sends, close and the expectations of an
+ * answer may carry `at DURATION`, when it happened in a recording. Checks
+ * that need only the client: what an
  * http client cannot do, nothing but expectations after `close`, sizes of
  * control frames. Component names are checked at the end (scn_macro.c). */
 #include <stdio.h>
@@ -69,6 +71,14 @@ static bool next_is_value(struct scn_parser *p)
 	       (t->kind == SCN_T_WORD && strcmp(t->s, "within"));
 }
 
+/* The end of a step's values: the statement ends, or a trailing `at` (or
+ * `within`) begins. */
+static bool values_end(struct scn_parser *p)
+{
+	const struct scn_tok *t = scn_peek(p);
+	return scn_is_end(t) || scn_word_is(t, "at");
+}
+
 /* An optional trailing string must be quoted, so that a misspelt
  * keyword is an error rather than a value. */
 static void quoted_opt(struct scn_parser *p, const char *expected,
@@ -79,7 +89,8 @@ static void quoted_opt(struct scn_parser *p, const char *expected,
 	if (t->kind == SCN_T_STRING) {
 		scn_next(p);
 		out->s = scn_take(p, &out->len);
-	} else if (t->kind == SCN_T_WORD && strcmp(t->s, "within")) {
+	} else if (t->kind == SCN_T_WORD && strcmp(t->s, "within") &&
+		   strcmp(t->s, "at")) {
 		scn_fail(p, t->pos, "unexpected %s (expected %s)",
 			 scn_tok_desc(t, b, sizeof(b)), expected);
 	}
@@ -160,7 +171,7 @@ static void parse_send(struct scn_parser *p, struct scn_step *s)
 		payload(p, &s->data);
 	} else if (scn_word_is(t, "ping")) {
 		s->kind = SCN_SEND_PING;
-		if (!scn_is_end(scn_peek(p)))
+		if (!values_end(p))
 			bytes(p, "the ping payload", &s->data);
 		else
 			s->data.s = scn_strdup(p, "");
@@ -189,7 +200,7 @@ static void parse_send(struct scn_parser *p, struct scn_step *s)
 				 "fragments', got %s",
 				 scn_tok_desc(t, b, sizeof(b)));
 		}
-		while (!scn_is_end(scn_peek(p))) {
+		while (!values_end(p)) {
 			s->pieces = scn_push(p, s->pieces, &s->npieces,
 					     sizeof(*s->pieces));
 			struct scn_bytes *pc = &s->pieces[s->npieces - 1];
@@ -219,7 +230,7 @@ static void parse_send(struct scn_parser *p, struct scn_step *s)
 static void parse_close(struct scn_parser *p, struct scn_step *s)
 {
 	s->kind = SCN_CLOSE;
-	if (scn_is_end(scn_peek(p)))
+	if (values_end(p))
 		return;
 	const struct scn_tok *t = scn_next(p);
 	s->code = (int)scn_number(p, t, "close code", 0, 99999);
@@ -228,7 +239,7 @@ static void parse_close(struct scn_parser *p, struct scn_step *s)
 			 "close code %d cannot be sent (valid: 1000-1003, "
 			 "1007-1014, 3000-4999)",
 			 s->code);
-	if (scn_is_end(scn_peek(p)))
+	if (values_end(p))
 		return;
 	bytes(p, "the close reason", &s->data);
 	if (s->data.len > 123)
@@ -305,7 +316,14 @@ static void parse_expect(struct scn_parser *p, struct cl *k, struct scn_step *s)
 	} else if (scn_word_is(t, "binary")) {
 		s->kind = SCN_EXPECT_BINARY;
 		ws_only = true;
-		payload(p, &s->data);
+		if (scn_word_is(scn_peek(p), "length")) {
+			scn_next(p);
+			s->match = SCN_MATCH_LENGTH;
+			s->length = scn_number(p, scn_next(p), "message length",
+					       0, 4294967295ul);
+		} else {
+			payload(p, &s->data);
+		}
 	} else if (scn_word_is(t, "echo")) {
 		s->kind = SCN_EXPECT_ECHO;
 		ws_only = true;
@@ -384,12 +402,67 @@ static void parse_expect(struct scn_parser *p, struct cl *k, struct scn_step *s)
 			 "'expect %s' needs a websocket client (ws:// or "
 			 "wss://); '%s' is an http client",
 			 ew, k->c->name);
-	if (scn_word_is(scn_peek(p), "within")) {
-		scn_next(p);
-		t = scn_next(p);
-		s->within_ms = scn_duration(p, t);
-		if (!s->within_ms)
-			scn_fail(p, t->pos, "'within' needs more than 0");
+}
+
+/* Whether a step may carry `at`: a send, or the expectation of something
+ * that arrives at a time. */
+static bool at_allowed(const struct scn_step *s)
+{
+	switch (s->kind) {
+	case SCN_SEND_TEXT:
+	case SCN_SEND_BINARY:
+	case SCN_SEND_PING:
+	case SCN_SEND_PONG:
+	case SCN_SEND_FRAGMENTS:
+	case SCN_CLOSE:
+	case SCN_EXPECT_STATUS:
+	case SCN_EXPECT_OPEN:
+	case SCN_EXPECT_CLOSED:
+	case SCN_EXPECT_TEXT:
+	case SCN_EXPECT_BINARY:
+	case SCN_EXPECT_ECHO:
+	case SCN_EXPECT_PONG:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* A step's trailing `within DURATION` (expectations) and `at DURATION`,
+ * in either order, each at most once. */
+static void trailing(struct scn_parser *p, struct scn_step *s,
+		     bool expectation)
+{
+	for (;;) {
+		const struct scn_tok *t = scn_peek(p);
+		if (expectation && scn_word_is(t, "within") && !s->within_ms) {
+			scn_next(p);
+			t = scn_next(p);
+			s->within_ms = scn_duration(p, t);
+			if (!s->within_ms)
+				scn_fail(p, t->pos,
+					 "'within' needs more than 0");
+		} else if (scn_word_is(t, "at") && !s->has_at) {
+			t = scn_next(p);
+			struct scn_pos pos = t->pos;
+			if (!at_allowed(s))
+				scn_fail(p, pos,
+					 "'at' (when it happened in a "
+					 "recording) goes on send, close, and "
+					 "expect status, open, closed, text, "
+					 "binary, echo, pong");
+			if (p->depth)
+				scn_fail(p, pos,
+					 "'at' is when one step happened in a "
+					 "recording: not inside 'repeat'");
+			s->at_us = scn_duration_us(p, scn_next(p));
+			s->has_at = true;
+		} else if (scn_word_is(t, "within") || scn_word_is(t, "at")) {
+			scn_fail(p, t->pos, "a second '%s' for this step",
+				 t->s);
+		} else {
+			return; /* the caller checks the statement ends */
+		}
 	}
 }
 
@@ -429,8 +502,10 @@ static void parse_step(struct scn_parser *p, struct cl *k,
 	bool ws_only = true;
 	if (scn_word_is(t, "send")) {
 		parse_send(p, s);
+		trailing(p, s, false);
 	} else if (scn_word_is(t, "close")) {
 		parse_close(p, s);
+		trailing(p, s, false);
 	} else if (scn_word_is(t, "wait")) {
 		s->kind = SCN_WAIT;
 		uint64_t us = scn_duration_us(p, scn_next(p));
@@ -465,6 +540,7 @@ static void parse_step(struct scn_parser *p, struct cl *k,
 		ws_only = false;
 	} else if (scn_word_is(t, "expect")) {
 		parse_expect(p, k, s);
+		trailing(p, s, true);
 		ws_only = false;
 	} else {
 		scn_fail(p, pos, "unknown step %s (expected " STEPS ")",

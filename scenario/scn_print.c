@@ -236,6 +236,11 @@ static void print_step(FILE *out, const struct scn_step *s, int depth)
 		bytes(out, &s->data);
 		break;
 	case SCN_EXPECT_BINARY:
+		if (s->match == SCN_MATCH_LENGTH) {
+			fprintf(out, "expect binary length %llu",
+				(unsigned long long)s->length);
+			break;
+		}
 		fputs("expect binary hex ", out);
 		hex(out, &s->data);
 		break;
@@ -272,6 +277,10 @@ static void print_step(FILE *out, const struct scn_step *s, int depth)
 	if (s->kind >= SCN_EXPECT_STATUS && s->within_ms)
 		fprintf(out, " within %llums",
 			(unsigned long long)s->within_ms);
+	if (s->has_at) {
+		fputs(" at ", out);
+		duration(out, s->at_us / 1000, s->at_us % 1000);
+	}
 	fputc('\n', out);
 }
 

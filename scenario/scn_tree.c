@@ -118,6 +118,6 @@ const char *const *scn_keywords(void)
 	    /* expectations */
 	    "expect", "within", "status", "contains", "no", "open", "closed",
 	    "clean", "unclean", "echo", "body", "backend", "on", "path",
-	    "upgrade", NULL};
+	    "upgrade", "length", NULL};
 	return kw;
 }

@@ -62,6 +62,11 @@ void client_expect_text(const struct scn_step *st, char *out, size_t outlen)
 		snprintf(out, outlen, "text %s%s", how, q);
 		break;
 	case SCN_EXPECT_BINARY:
+		if (st->match == SCN_MATCH_LENGTH) {
+			snprintf(out, outlen, "binary of %llu bytes (any content)",
+				 (unsigned long long)st->length);
+			break;
+		}
 		quote(st->data.s, st->data.len, false, q, sizeof(q));
 		snprintf(out, outlen, "binary (%s)", q);
 		break;
@@ -105,6 +110,8 @@ void client_expect_text(const struct scn_step *st, char *out, size_t outlen)
 static bool match_bytes(const struct scn_step *st, const char *want,
 			size_t wlen, const uint8_t *got, size_t glen)
 {
+	if (st->match == SCN_MATCH_LENGTH)
+		return glen == st->length;
 	if (st->match == SCN_MATCH_CONTAINS)
 		return wlen == 0 || memmem(got, glen, want, wlen) != NULL;
 	return wlen == glen && (wlen == 0 || memcmp(want, got, wlen) == 0);

@@ -110,12 +110,13 @@ static void feed(struct cap_tcp_sink *k, const struct script *sc)
 	k->close(k->ctx, &c);
 }
 
-/* Collect the scripts, write the scenario, parse it back. */
-static struct scn_file *roundtrip(struct script *const *scs, size_t n,
-				  bool no_redact, char **text)
+/* Collect the scripts (payloads cut at `cap` bytes, 0 for the default),
+ * write the scenario, parse it back. */
+static struct scn_file *roundtrip_cap(struct script *const *scs, size_t n,
+				      bool no_redact, size_t cap, char **text)
 {
-	struct cap_session_opts o = {.keep_messages = true,
-				     .no_redact = no_redact};
+	struct cap_session_opts o = {
+	    .keep_messages = true, .no_redact = no_redact, .payload_cap = cap};
 	struct cap_sessions *s = cap_sessions_new(&o);
 	ck_assert_ptr_nonnull(s);
 	for (size_t i = 0; i < n; i++)
@@ -134,6 +135,12 @@ static struct scn_file *roundtrip(struct script *const *scs, size_t n,
 		      err.message, buf);
 	*text = buf;
 	return sf;
+}
+
+static struct scn_file *roundtrip(struct script *const *scs, size_t n,
+				  bool no_redact, char **text)
+{
+	return roundtrip_cap(scs, n, no_redact, 0, text);
 }
 
 static const struct scn_client *client_named(const struct scn_file *f,
@@ -181,6 +188,19 @@ static void wait_is(const struct scn_client *c, size_t i, uint64_t ms,
 	step_is(c, i, SCN_WAIT, NULL, 0, text);
 	ck_assert_uint_eq((c->steps[i].ms * 1000 + c->steps[i].us + 500) / 1000,
 			  ms);
+}
+
+/* Step i carries `at` the recorded µs since the request (or none). */
+static void at_is(const struct scn_client *c, size_t i, int64_t us,
+		  const char *text)
+{
+	const struct scn_step *s = &c->steps[i];
+	if (us < 0) {
+		ck_assert_msg(!s->has_at, "step %zu has at:\n%s", i, text);
+		return;
+	}
+	ck_assert_msg(s->has_at, "step %zu has no at:\n%s", i, text);
+	ck_assert_uint_eq(s->at_us, (uint64_t)us);
 }
 
 /* ---- the websocket echo session --------------------------------------- */
@@ -279,8 +299,30 @@ START_TEST(websocket_echo)
 	step_is(c, i++, SCN_CLOSE, "bye", 1000, text);
 	step_is(c, i++, SCN_EXPECT_CLOSED, NULL, 1000, text);
 	ck_assert_uint_eq(c->nsteps, i);
-	ck_assert_msg(strstr(text, "\tsend text \"hello\"\n"), "%s", text);
-	ck_assert_msg(strstr(text, "\texpect closed 1000\n"), "%s", text);
+	/* when each send and answer happened, since the request (100 ms) */
+	at_is(c, 0, 2000, text);   /* the 101 */
+	at_is(c, 1, -1, text);	   /* open: the 101 says it */
+	at_is(c, 2, -1, text);	   /* a wait */
+	at_is(c, 3, 52000, text);  /* send hello */
+	at_is(c, 4, 53000, text);  /* its echo */
+	at_is(c, 5, 53400, text);  /* send world */
+	at_is(c, 6, 53700, text);  /* its echo */
+	at_is(c, 8, 1294600, text); /* send binary */
+	at_is(c, 9, 1295000, text);
+	at_is(c, 11, 1296000, text); /* send ping */
+	at_is(c, 12, 1296500, text); /* its pong */
+	at_is(c, 13, 4296500, text); /* tick */
+	at_is(c, 15, 4300000, text); /* close */
+	at_is(c, 16, 4301000, text); /* the server's close frame */
+	ck_assert_msg(strstr(text, "\tsend text \"hello\" at 52ms\n"), "%s",
+		      text);
+	ck_assert_msg(strstr(text, "\texpect text \"world\" at 53.700ms\n"),
+		      "%s", text);
+	ck_assert_msg(strstr(text, "\texpect closed 1000 at 4301ms\n"), "%s",
+		      text);
+	ck_assert_msg(
+	    strstr(text, "\texpect text \"tick\" within 7000ms at 4296.500ms\n"),
+	    "%s", text);
 	ck_assert_msg(strstr(text, "\twait 50ms\n"), "%s", text);
 	scn_free(f);
 	free(text);
@@ -322,6 +364,47 @@ START_TEST(websocket_dropped)
 	step_is(c, i++, SCN_SEND_TEXT, "x", 0, text);
 	step_is(c, i++, SCN_EXPECT_CLOSED, NULL, 1006, text);
 	ck_assert_uint_eq(c->nsteps, i);
+	scn_free(f);
+	free(text);
+	script_free(&sc);
+}
+END_TEST
+
+/* Messages longer than the payload cap: a text one is expected by its
+ * first bytes, a binary one by its length (`expect binary length`), so the
+ * expectations after it stay in step. */
+START_TEST(websocket_capped)
+{
+	struct script sc;
+	script_init(&sc, 9, 50002, 18080);
+	seg_str(&sc, CAP_C2S, 1000, UPGRADE);
+	seg_str(&sc, CAP_S2C, 2000, ACCEPT);
+	uint8_t big[100];
+	for (size_t k = 0; k < sizeof(big); k++)
+		big[k] = (uint8_t)k;
+	frame(seg_add(&sc, CAP_S2C, 3000), WS_OP_BINARY, false, big,
+	      sizeof(big));
+	frame(seg_add(&sc, CAP_S2C, 3500), WS_OP_TEXT, false,
+	      "a long text message", 19);
+	frame(seg_add(&sc, CAP_S2C, 4000), WS_OP_TEXT, false, "ok", 2);
+	struct script *scs[] = {&sc};
+	char *text;
+	struct scn_file *f = roundtrip_cap(scs, 1, false, 16, &text);
+	const struct scn_client *c = client_named(f, "c9");
+	size_t i = 0;
+	step_is(c, i++, SCN_EXPECT_STATUS, NULL, 101, text);
+	step_is(c, i++, SCN_EXPECT_OPEN, NULL, 0, text);
+	step_is(c, i++, SCN_EXPECT_BINARY, NULL, 0, text);
+	ck_assert_int_eq(c->steps[i - 1].match, SCN_MATCH_LENGTH);
+	ck_assert_uint_eq(c->steps[i - 1].length, 100);
+	at_is(c, i - 1, 2000, text);
+	step_is(c, i++, SCN_EXPECT_TEXT, "a long text mess", 0, text);
+	ck_assert_int_eq(c->steps[i - 1].match, SCN_MATCH_CONTAINS);
+	step_is(c, i++, SCN_EXPECT_TEXT, "ok", 0, text);
+	ck_assert_int_eq(c->steps[i - 1].match, SCN_MATCH_EXACT);
+	ck_assert_msg(strstr(text, "\texpect binary length 100 at 2ms\n"),
+		      "%s", text);
+	ck_assert_msg(strstr(text, "expected by its length"), "%s", text);
 	scn_free(f);
 	free(text);
 	script_free(&sc);
@@ -443,6 +526,7 @@ static Suite *cap_scn_suite(void)
 	TCase *tc = tcase_create("scn");
 	tcase_add_test(tc, websocket_echo);
 	tcase_add_test(tc, websocket_dropped);
+	tcase_add_test(tc, websocket_capped);
 	tcase_add_test(tc, failed_upgrade_and_http);
 	tcase_add_test(tc, nothing_to_write);
 	suite_add_tcase(s, tc);

@@ -76,6 +76,8 @@ static int same_steps(const struct scn_step *a, size_t na,
 		    !same_str(x->comp, y->comp) ||
 		    !same_str(x->field, y->field) || x->ms != y->ms ||
 		    x->us != y->us || x->within_ms != y->within_ms ||
+		    x->length != y->length || x->has_at != y->has_at ||
+		    x->at_us != y->at_us ||
 		    x->count != y->count ||
 		    !same_steps(x->body, x->nbody, y->body, y->nbody))
 			return 0;
@@ -273,6 +275,57 @@ START_TEST(wait_microseconds)
 	ck_assert_uint_eq(s[3].us, 500);
 	ck_assert_uint_eq(s[5].ms, 7);
 	ck_assert_uint_eq(s[5].us, 0);
+	scn_free(f);
+}
+END_TEST
+
+/* `at` (a recording's timing note) and `expect binary length`. */
+START_TEST(recorded_timing)
+{
+	struct scn_file *f = parse_ok(DATA "/recorded_timing.scn");
+	const struct scn_step *s = f->clients[0].steps;
+	static const struct {
+		enum scn_step_kind kind;
+		int64_t at_us; /* -1: none */
+	} want[] = {
+	    {SCN_EXPECT_STATUS, 1250}, {SCN_EXPECT_OPEN, 1250},
+	    {SCN_WAIT, -1},	       {SCN_SEND_TEXT, 13595},
+	    {SCN_EXPECT_TEXT, 14000},  {SCN_SEND_BINARY, 15000},
+	    {SCN_EXPECT_BINARY, 15500}, {SCN_EXPECT_BINARY, -1},
+	    {SCN_SEND_PING, 16000},    {SCN_EXPECT_PONG, 16200},
+	    {SCN_SEND_PONG, 17000},    {SCN_SEND_FRAGMENTS, 18000},
+	    {SCN_EXPECT_ECHO, 18900},  {SCN_SEND_TEXT, 19000},
+	    {SCN_EXPECT_TEXT, 20000},  {SCN_CLOSE, 3600000000},
+	    {SCN_EXPECT_CLOSED, 21001},
+	};
+	size_t n = sizeof(want) / sizeof(want[0]);
+	ck_assert_uint_eq(f->clients[0].nsteps, n);
+	for (size_t i = 0; i < n; i++) {
+		ck_assert_int_eq(s[i].kind, want[i].kind);
+		ck_assert_msg(s[i].has_at == (want[i].at_us >= 0), "step %zu",
+			      i);
+		if (want[i].at_us >= 0)
+			ck_assert_uint_eq(s[i].at_us, (uint64_t)want[i].at_us);
+	}
+	ck_assert_int_eq(s[6].match, SCN_MATCH_LENGTH);
+	ck_assert_uint_eq(s[6].length, 2);
+	ck_assert_ptr_null(s[6].data.s);
+	ck_assert_int_eq(s[7].match, SCN_MATCH_LENGTH);
+	ck_assert_uint_eq(s[7].length, 0);
+	ck_assert_uint_eq(s[8].data.len, 0); /* `at` is not the payload */
+	ck_assert_uint_eq(s[9].within_ms, 2000);
+	ck_assert_uint_eq(s[11].npieces, 2);
+	ck_assert_str_eq(s[13].data.s, "at"); /* the value, then the note */
+	ck_assert_uint_eq(s[14].within_ms, 500);
+	ck_assert_str_eq(s[15].data.s, "bye");
+	ck_assert_int_eq(s[16].code, 1000);
+	ck_assert(f->clients[1].steps[0].has_at);
+	const struct scn_step *q = f->clients[2].steps;
+	ck_assert_int_eq(q[1].kind, SCN_CLOSE);
+	ck_assert_int_eq(q[1].code, 0);
+	ck_assert_uint_eq(q[1].at_us, 1000);
+	ck_assert_int_eq(q[2].code, 0);
+	ck_assert_uint_eq(q[2].at_us, 2000);
 	scn_free(f);
 }
 END_TEST
@@ -649,7 +702,8 @@ START_TEST(print_canonical)
 {
 	static const char text[] =
 	    "client c ws://h/ { send text \"\\u{7f}\\\\\"; wait 1m; "
-	    "expect closed 1000 within 2s }";
+	    "expect closed 1000 within 2s at 1.5ms; expect binary length 7 "
+	    "at 2s }";
 	struct scn_file *f;
 	struct scn_error err;
 	ck_assert_int_eq(scn_parse_string("c", text, strlen(text), &f, &err),
@@ -659,7 +713,8 @@ START_TEST(print_canonical)
 	ck_assert_str_eq(out, "\nclient c \"ws://h/\" {\n"
 			      "\tsend text \"\\x7f\\\\\"\n"
 			      "\twait 60000ms\n"
-			      "\texpect closed 1000 within 2000ms\n"
+			      "\texpect closed 1000 within 2000ms at 1.500ms\n"
+			      "\texpect binary length 7 at 2000ms\n"
 			      "}\n");
 	free(out);
 	scn_free(f);
@@ -694,6 +749,7 @@ static Suite *scn_suite(void)
 	tcase_add_test(tc, design_example);
 	tcase_add_test(tc, client_start);
 	tcase_add_test(tc, wait_microseconds);
+	tcase_add_test(tc, recorded_timing);
 	tcase_add_test(tc, every_step);
 	tcase_add_test(tc, components);
 	tcase_add_test(tc, every_valid_file);
