@@ -6,6 +6,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "replay_setup.h"
+
 static bool host_is_loopback(const char *h, size_t n)
 {
 	if (n == 9 && !strncasecmp(h, "localhost", 9))
@@ -169,7 +171,7 @@ static void scale(uint64_t *ms, uint64_t *us, double speed)
 	*us = t % 1000;
 }
 
-/* Scale every wait by 1/speed (speed 0: drop them, --asap). */
+/* Scale every wait and `at` by 1/speed (speed 0: drop them, --asap). */
 static void scale_waits(struct scn_step *s, size_t n, double speed)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -177,7 +179,36 @@ static void scale_waits(struct scn_step *s, size_t n, double speed)
 			scale(&s[i].ms, &s[i].us, speed);
 		else if (s[i].kind == SCN_REPEAT)
 			scale_waits(s[i].body, s[i].nbody, speed);
+		if (s[i].has_at) {
+			uint64_t ms = s[i].at_us / 1000, us = s[i].at_us % 1000;
+			scale(&ms, &us, speed);
+			s[i].at_us = ms * 1000 + us;
+		}
 	}
+}
+
+/* Every `expect binary` with a payload becomes `expect binary length N`. */
+static void binary_by_length(struct scn_step *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (s[i].kind == SCN_REPEAT)
+			binary_by_length(s[i].body, s[i].nbody);
+		if (s[i].kind != SCN_EXPECT_BINARY ||
+		    s[i].match == SCN_MATCH_LENGTH)
+			continue;
+		s[i].match = SCN_MATCH_LENGTH;
+		s[i].length = s[i].data.len;
+		free(s[i].data.s);
+		s[i].data.s = NULL;
+		s[i].data.len = 0;
+	}
+}
+
+/* Whether the recording's first client speaks TLS (wss, https). */
+static bool first_tls(const struct scn_file *f)
+{
+	const char *u = f->nclients ? f->clients[0].url : "";
+	return !strncmp(u, "wss://", 6) || !strncmp(u, "https://", 8);
 }
 
 /* Append the clients of `more` to `f`, renamed NAME_rK (more keeps none). */
@@ -208,30 +239,33 @@ struct scn_file *replay_load(const char *path, const struct replay_opts *o,
 			     struct scn_error *perr, char *err, size_t errlen)
 {
 	unsigned repeat = o->repeat ? o->repeat : 1;
-	const struct replay_target *t = o->target;
+	struct replay_target *t = o->target;
+	struct scn_file *setup = o->setup;
 	const char *host = o->host;
 	double speed = o->speed;
 	bool insecure = o->insecure;
 	err[0] = '\0';
 	struct scn_file *f = NULL;
-	if (scn_parse_file(path, &f, perr) < 0)
-		return NULL;
-	if (f->ncomps) {
-		snprintf(err, errlen,
-			 "%s declares components: replay takes "
-			 "a recording (clients only) and a --target; run a "
-			 "scenario with `wssim run`\n",
-			 path);
-		scn_free(f);
+	if (scn_parse_file(path, &f, perr) < 0) {
+		scn_free(setup);
 		return NULL;
 	}
+	if (f->ncomps) {
+		snprintf(err, errlen,
+			 "%s declares components: replay takes a recording "
+			 "(clients only); give the topology with --setup, or "
+			 "run a scenario with `wssim run`",
+			 path);
+		goto fail;
+	}
+	if (setup &&
+	    replay_setup_via(setup, o->via, first_tls(f), t, err, errlen) < 0)
+		goto fail;
 	size_t n0 = f->nclients;
 	for (unsigned k = 2; k <= repeat; k++) {
 		struct scn_file *more;
-		if (scn_parse_file(path, &more, perr) < 0) {
-			scn_free(f);
-			return NULL;
-		}
+		if (scn_parse_file(path, &more, perr) < 0)
+			goto fail;
 		int r = merge_clients(f, more, k);
 		scn_free(more);
 		if (r < 0)
@@ -255,8 +289,7 @@ struct scn_file *replay_load(const char *path, const struct replay_opts *o,
 		if (!u) {
 			snprintf(err, errlen, "%s:%u: %s", path,
 				 c->url_pos.line, msg);
-			scn_free(f);
-			return NULL;
+			goto fail;
 		}
 		free(c->url);
 		c->url = u;
@@ -273,10 +306,21 @@ struct scn_file *replay_load(const char *path, const struct replay_opts *o,
 			if (c->has_start)
 				scale(&c->start_ms, &c->start_us, speed);
 		}
+		if (o->binary_by_length)
+			binary_by_length(c->steps, c->nsteps);
+	}
+	if (setup) {
+		f = replay_setup_merge(setup, f);
+		if (!f) {
+			snprintf(err, errlen, "out of memory");
+			return NULL;
+		}
 	}
 	return f;
 oom:
 	snprintf(err, errlen, "out of memory");
+fail:
 	scn_free(f);
+	scn_free(setup);
 	return NULL;
 }

@@ -211,6 +211,12 @@ int scn_parse_file(const char *path, struct scn_file **out,
 /* The same from memory; `name` is used as the file name in errors. */
 int scn_parse_string(const char *name, const char *text, size_t len,
 		     struct scn_file **out, struct scn_error *err);
+/* For a file used for its topology only (`wssim replay --setup`): as
+ * scn_parse_file, but clients may be absent (those present are parsed and
+ * checked all the same), and a file without a component is an error ("no
+ * component", line 1). */
+int scn_parse_topology_file(const char *path, struct scn_file **out,
+			    struct scn_error *err);
 void scn_free(struct scn_file *f);
 
 /* Print an error as

@@ -65,6 +65,7 @@ struct scn_parser {
 	struct scn_ref *refs;
 	size_t nrefs;
 	unsigned depth;
+	bool topology; /* scn_parse_topology_file: clients optional */
 };
 
 /* scn_lex.c */

@@ -114,13 +114,18 @@ static void parse_all(struct scn_parser *p)
 			 "empty scenario (nothing but blank lines and "
 			 "comments)");
 	scn_refs_check(p);
-	if (!p->f->nclients)
+	if (p->topology && !p->f->ncomps)
+		scn_fail(p, start,
+			 "no component: a setup declares a tomcat or a proxy "
+			 "(apache, nginx, haproxy, proxy ... at)");
+	if (!p->topology && !p->f->nclients)
 		scn_fail(p, start,
 			 "no client: a scenario needs at least one 'client'");
 }
 
-int scn_parse_string(const char *name, const char *text, size_t len,
-		     struct scn_file **out, struct scn_error *err)
+static int parse_text(const char *name, const char *text, size_t len,
+		      bool topology, struct scn_file **out,
+		      struct scn_error *err)
 {
 	struct scn_parser p;
 	memset(&p, 0, sizeof(p));
@@ -128,6 +133,7 @@ int scn_parse_string(const char *name, const char *text, size_t len,
 	*out = NULL;
 	scn_lex_init(&p, name, text, len);
 	p.err = err;
+	p.topology = topology;
 	p.f = calloc(1, sizeof(*p.f));
 	int rc = -1;
 	if (!p.f || !(p.f->path = strdup(name))) {
@@ -156,8 +162,14 @@ done:
 	return rc;
 }
 
-int scn_parse_file(const char *path, struct scn_file **out,
-		   struct scn_error *err)
+int scn_parse_string(const char *name, const char *text, size_t len,
+		     struct scn_file **out, struct scn_error *err)
+{
+	return parse_text(name, text, len, false, out, err);
+}
+
+static int parse_file(const char *path, bool topology, struct scn_file **out,
+		      struct scn_error *err)
 {
 	struct scn_pos none = {0, 0};
 	char msg[256];
@@ -200,7 +212,19 @@ int scn_parse_file(const char *path, struct scn_file **out,
 	}
 	fclose(fp);
 	buf[len] = 0;
-	int rc = scn_parse_string(path, buf, len, out, err);
+	int rc = parse_text(path, buf, len, topology, out, err);
 	free(buf);
 	return rc;
+}
+
+int scn_parse_file(const char *path, struct scn_file **out,
+		   struct scn_error *err)
+{
+	return parse_file(path, false, out, err);
+}
+
+int scn_parse_topology_file(const char *path, struct scn_file **out,
+			    struct scn_error *err)
+{
+	return parse_file(path, true, out, err);
 }

@@ -418,10 +418,20 @@ static int rm_tree(const char *dir)
 	return nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+void sim_timing_free(struct sim_timing *t)
+{
+	if (!t)
+		return;
+	free(t->points);
+	free(t->text);
+	free(t);
+}
+
 void sim_report_free(struct sim_report *r)
 {
 	for (size_t i = 0; i < r->nclients; i++) {
 		struct sim_client_report *c = &r->clients[i];
+		sim_timing_free(c->timing);
 		free(c->name);
 		free(c->summary);
 		free(c->failure);

@@ -36,6 +36,32 @@ enum sim_outcome {
 			     exit 3 */
 };
 
+/* The timing of a replayed recording (`wssim replay`): each step the
+ * recording timed (`at`), when it happened then and in the replay, in µs
+ * since the client's request was sent. Filled by replay/, shown by the
+ * reports. */
+struct sim_timing_point {
+	unsigned line;	     /* the step's line in the recording */
+	bool sent;	     /* a send or close; else something received */
+	char what[12];	     /* "text", "binary", "ping", "pong", "close",
+				"fragments", "response", "open", "echo" */
+	int64_t recorded_us; /* as recorded (divided by --speed) */
+	int64_t replayed_us; /* -1: it did not happen in the replay */
+};
+
+struct sim_timing {
+	struct sim_timing_point *points; /* in step order */
+	size_t npoints;
+	size_t nsent, nrecv, nmissing; /* nsent + nrecv + nmissing = npoints */
+	/* drift = replayed - recorded, over the points that happened */
+	int64_t p50_us;	 /* the median */
+	int64_t max_us;	 /* the largest in magnitude, with its sign */
+	size_t max_at;	 /* its index in points */
+	int64_t limit_us; /* --max-drift, or -1 */
+	size_t nover;	 /* points whose drift is over the limit */
+	char *text;	 /* the readable line, without "timing: " */
+};
+
 struct sim_client_report {
 	char *name;
 	unsigned line; /* of the client in the .scn */
@@ -46,6 +72,7 @@ struct sim_client_report {
 	char *hint;	    /* a known misconfiguration and its fix, or NULL */
 	char *trace;	    /* the hop trace around the failure, or NULL */
 	uint64_t ms;
+	struct sim_timing *timing; /* wssim replay: timing drift, or NULL */
 };
 
 struct sim_report {
@@ -67,6 +94,7 @@ struct sim_report {
 enum sim_outcome sim_run(const struct scn_file *f, const struct sim_run_opts *o,
 			 struct sim_report *r);
 void sim_report_free(struct sim_report *r);
+void sim_timing_free(struct sim_timing *t);
 
 /* Set by the signal handling of sim_run when SIGINT/SIGTERM arrived, so a
  * caller running several scenarios stops starting new ones. */

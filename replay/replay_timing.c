@@ -1,0 +1,406 @@
+/* Timing drift of a replay (see replay_timing.h): the recording's `at`
+ * notes matched with the replay's observer events, and the statistics. */
+#include "replay_timing.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ws_frame.h"
+
+/* ---- the client's events, by kind -------------------------------------- */
+
+/* Times (µs since the run began) of one kind of event, in order. */
+struct times {
+	uint64_t *t;
+	size_t n, cap;
+	bool oom;
+};
+
+static void times_add(struct times *q, uint64_t t)
+{
+	if (q->n == q->cap) {
+		size_t cap = q->cap ? 2 * q->cap : 16;
+		uint64_t *v = realloc(q->t, cap * sizeof(*v));
+		if (!v) {
+			q->oom = true;
+			return;
+		}
+		q->t = v;
+		q->cap = cap;
+	}
+	q->t[q->n++] = t;
+}
+
+struct events {
+	bool have_t0;
+	uint64_t t0;	 /* the request was sent */
+	struct times sent; /* messages, pings, pongs, close: the n-th send */
+	struct times data; /* text and binary messages received */
+	struct times pong; /* pongs received */
+	struct times resp, open, close; /* response head, open, close frame */
+};
+
+static void events_free(struct events *e)
+{
+	free(e->sent.t);
+	free(e->data.t);
+	free(e->pong.t);
+	free(e->resp.t);
+	free(e->open.t);
+	free(e->close.t);
+}
+
+/* A pong the client sent by itself, answering a ping (client_ws.c says
+ * so in the event's text): not one of the recording's sends. */
+static bool automatic(const struct sim_event *e)
+{
+	static const char tag[] = " (automatic)";
+	size_t n = e->text ? strlen(e->text) : 0;
+	return n >= sizeof(tag) - 1 &&
+	       !strcmp(e->text + n - (sizeof(tag) - 1), tag);
+}
+
+static bool events_collect(const struct sim_observer *obs, const char *who,
+			   struct events *e)
+{
+	memset(e, 0, sizeof(*e));
+	for (size_t i = 0; i < obs->n; i++) {
+		const struct sim_event *v = &obs->ev[i];
+		if (v->hop != SIM_HOP_CLIENT || !v->who || strcmp(v->who, who))
+			continue;
+		switch (v->ev) {
+		case SIM_EV_REQUEST:
+			if (!e->have_t0) {
+				e->have_t0 = true;
+				e->t0 = v->t_us;
+			}
+			break;
+		case SIM_EV_RESPONSE:
+			times_add(&e->resp, v->t_us);
+			break;
+		case SIM_EV_OPEN:
+			times_add(&e->open, v->t_us);
+			break;
+		case SIM_EV_SEND:
+			/* a message's first frame; not a continuation, not
+			 * an automatic pong */
+			if (v->code == WS_OP_CONT ||
+			    (v->code == WS_OP_PONG && automatic(v)))
+				break;
+			times_add(&e->sent, v->t_us);
+			break;
+		case SIM_EV_RECV:
+			if (v->code == WS_OP_TEXT || v->code == WS_OP_BINARY)
+				times_add(&e->data, v->t_us);
+			else if (v->code == WS_OP_PONG)
+				times_add(&e->pong, v->t_us);
+			else if (v->code == WS_OP_CLOSE)
+				times_add(&e->close, v->t_us);
+			break;
+		default:
+			break;
+		}
+	}
+	return !(e->sent.oom || e->data.oom || e->pong.oom || e->resp.oom ||
+		 e->open.oom || e->close.oom);
+}
+
+/* ---- steps ------------------------------------------------------------- */
+
+enum queue { Q_NONE, Q_SENT, Q_DATA, Q_PONG, Q_RESP, Q_OPEN, Q_CLOSE };
+
+/* Which events a step is matched with; whether it takes one of them (the
+ * n-th send, the n-th message) or looks at the first (a state: the
+ * response, the open, the close frame). */
+static enum queue step_queue(const struct scn_step *s, bool *consumes,
+			     const char **what)
+{
+	*consumes = true;
+	switch (s->kind) {
+	case SCN_SEND_TEXT:
+		*what = "text";
+		return Q_SENT;
+	case SCN_SEND_BINARY:
+		*what = "binary";
+		return Q_SENT;
+	case SCN_SEND_PING:
+		*what = "ping";
+		return Q_SENT;
+	case SCN_SEND_PONG:
+		*what = "pong";
+		return Q_SENT;
+	case SCN_SEND_FRAGMENTS:
+		*what = "fragments";
+		return Q_SENT;
+	case SCN_CLOSE:
+		*what = "close";
+		return Q_SENT;
+	case SCN_EXPECT_TEXT:
+		*what = "text";
+		return Q_DATA;
+	case SCN_EXPECT_BINARY:
+		*what = "binary";
+		return Q_DATA;
+	case SCN_EXPECT_ECHO:
+		*what = "echo";
+		return Q_DATA;
+	case SCN_EXPECT_PONG:
+		*what = "pong";
+		return Q_PONG;
+	default:
+		break;
+	}
+	*consumes = false;
+	switch (s->kind) {
+	case SCN_EXPECT_STATUS:
+		*what = "response";
+		return Q_RESP;
+	case SCN_EXPECT_OPEN:
+		*what = "open";
+		return Q_OPEN;
+	case SCN_EXPECT_CLOSED:
+		*what = "close";
+		return Q_CLOSE;
+	default:
+		*what = "";
+		return Q_NONE;
+	}
+}
+
+static size_t sat_add(size_t a, size_t b)
+{
+	return a + b < a ? SIZE_MAX : a + b;
+}
+
+static size_t sat_mul(size_t a, size_t b)
+{
+	return b && a > SIZE_MAX / b ? SIZE_MAX : a * b;
+}
+
+/* How many sends, data messages and pongs a list of steps takes (repeats
+ * multiplied out). */
+static void steps_take(const struct scn_step *s, size_t n, size_t take[3])
+{
+	for (size_t i = 0; i < n; i++) {
+		if (s[i].kind == SCN_REPEAT) {
+			size_t body[3] = {0, 0, 0};
+			steps_take(s[i].body, s[i].nbody, body);
+			for (int k = 0; k < 3; k++)
+				take[k] = sat_add(take[k],
+						  sat_mul(body[k], s[i].count));
+			continue;
+		}
+		bool consumes;
+		const char *what;
+		enum queue q = step_queue(&s[i], &consumes, &what);
+		if (q == Q_SENT)
+			take[0] = sat_add(take[0], 1);
+		else if (q == Q_DATA)
+			take[1] = sat_add(take[1], 1);
+		else if (q == Q_PONG)
+			take[2] = sat_add(take[2], 1);
+	}
+}
+
+static bool has_at(const struct scn_step *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i].has_at)
+			return true;
+	return false;
+}
+
+struct sim_timing *replay_timing_of(const struct scn_client *def,
+				    const struct sim_observer *obs)
+{
+	if (!has_at(def->steps, def->nsteps))
+		return NULL;
+	struct events e;
+	struct sim_timing *t = calloc(1, sizeof(*t));
+	bool ok = events_collect(obs, def->name, &e) && t;
+	if (ok && !(t->points = calloc(def->nsteps, sizeof(*t->points))))
+		ok = false;
+	size_t take[3] = {0, 0, 0}; /* sends, data, pongs taken so far */
+	for (size_t i = 0; ok && i < def->nsteps; i++) {
+		const struct scn_step *s = &def->steps[i];
+		if (s->kind == SCN_REPEAT) {
+			steps_take(s, 1, take);
+			continue;
+		}
+		bool consumes;
+		const char *what;
+		enum queue q = step_queue(s, &consumes, &what);
+		const struct times *src = q == Q_SENT	 ? &e.sent
+					  : q == Q_DATA	 ? &e.data
+					  : q == Q_PONG	 ? &e.pong
+					  : q == Q_RESP	 ? &e.resp
+					  : q == Q_OPEN	 ? &e.open
+					  : q == Q_CLOSE ? &e.close
+							 : NULL;
+		size_t k = 0;
+		if (consumes)
+			k = take[q == Q_SENT ? 0 : q == Q_DATA ? 1 : 2]++;
+		if (!s->has_at || !src)
+			continue;
+		struct sim_timing_point *p = &t->points[t->npoints++];
+		p->line = s->pos.line;
+		p->sent = q == Q_SENT;
+		snprintf(p->what, sizeof(p->what), "%s", what);
+		p->recorded_us = (int64_t)s->at_us;
+		p->replayed_us = e.have_t0 && k < src->n && src->t[k] >= e.t0
+				     ? (int64_t)(src->t[k] - e.t0)
+				     : -1;
+	}
+	if (ok)
+		ok = replay_timing_stats(t, -1) == 0;
+	events_free(&e);
+	if (!ok) {
+		sim_timing_free(t);
+		return NULL;
+	}
+	return t;
+}
+
+/* ---- statistics -------------------------------------------------------- */
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return (x > y) - (x < y);
+}
+
+static int64_t mag(int64_t v)
+{
+	return v < 0 ? -v : v;
+}
+
+/* "+2.10 ms" */
+static void fmt_ms(char *out, size_t n, int64_t us)
+{
+	snprintf(out, n, "%+.2f ms", (double)us / 1000.0);
+}
+
+/* "line 23 (received text)" */
+static void fmt_point(char *out, size_t n, const struct sim_timing_point *p)
+{
+	if (!strcmp(p->what, "response") || !strcmp(p->what, "open"))
+		snprintf(out, n, "line %u (the %s)", p->line, p->what);
+	else
+		snprintf(out, n, "line %u (%s %s)", p->line,
+			 p->sent ? "sent" : "received", p->what);
+}
+
+int replay_timing_stats(struct sim_timing *t, int64_t limit_us)
+{
+	t->nsent = t->nrecv = t->nmissing = t->nover = 0;
+	t->p50_us = t->max_us = 0;
+	t->max_at = 0;
+	t->limit_us = limit_us;
+	int64_t *d = malloc((t->npoints ? t->npoints : 1) * sizeof(*d));
+	if (!d)
+		return -1;
+	size_t nd = 0;
+	for (size_t i = 0; i < t->npoints; i++) {
+		const struct sim_timing_point *p = &t->points[i];
+		if (p->replayed_us < 0) {
+			t->nmissing++;
+			continue;
+		}
+		if (p->sent)
+			t->nsent++;
+		else
+			t->nrecv++;
+		int64_t v = p->replayed_us - p->recorded_us;
+		d[nd++] = v;
+		if (nd == 1 || mag(v) > mag(t->max_us)) {
+			t->max_us = v;
+			t->max_at = i;
+		}
+		if (limit_us >= 0 && mag(v) > limit_us)
+			t->nover++;
+	}
+	if (nd) {
+		qsort(d, nd, sizeof(*d), cmp_i64);
+		/* the median; the mean of the middle two for an even count */
+		t->p50_us = nd % 2 ? d[nd / 2] : (d[nd / 2 - 1] + d[nd / 2]) / 2;
+	}
+	free(d);
+	char buf[512], p50[32], mx[32], where[64];
+	size_t o = 0;
+	if (!nd) {
+		o = (size_t)snprintf(buf, sizeof(buf),
+				     "none of the %zu timed steps happened",
+				     t->npoints);
+	} else {
+		fmt_ms(p50, sizeof(p50), t->p50_us);
+		fmt_ms(mx, sizeof(mx), t->max_us);
+		fmt_point(where, sizeof(where), &t->points[t->max_at]);
+		o = (size_t)snprintf(
+		    buf, sizeof(buf),
+		    "%zu sent, %zu received; drift p50 %s, max %s at %s", t->nsent,
+		    t->nrecv, p50, mx, where);
+		if (t->nmissing && o < sizeof(buf))
+			o += (size_t)snprintf(buf + o, sizeof(buf) - o,
+					      "; %zu timed step%s did not "
+					      "happen",
+					      t->nmissing,
+					      t->nmissing == 1 ? "" : "s");
+	}
+	if (limit_us >= 0 && t->nover && o < sizeof(buf))
+		snprintf(buf + o, sizeof(buf) - o, "; %zu over --max-drift %g ms",
+			 t->nover, (double)limit_us / 1000.0);
+	free(t->text);
+	t->text = strdup(buf);
+	return t->text ? 0 : -1;
+}
+
+/* The difference a drift over the limit makes: the worst step. */
+static char *drift_failure(const struct sim_timing *t)
+{
+	const struct sim_timing_point *p = &t->points[t->max_at];
+	char where[64], buf[512];
+	fmt_point(where, sizeof(where), p);
+	int64_t d = p->replayed_us - p->recorded_us;
+	snprintf(buf, sizeof(buf),
+		 "timing: %s happened %.3f ms %s than recorded (recorded at "
+		 "%.3f ms, replayed at %.3f ms after the request), over "
+		 "--max-drift %g ms (%zu step%s over)",
+		 where, (double)mag(d) / 1000.0, d < 0 ? "earlier" : "later",
+		 (double)p->recorded_us / 1000.0,
+		 (double)p->replayed_us / 1000.0,
+		 (double)t->limit_us / 1000.0, t->nover,
+		 t->nover == 1 ? "" : "s");
+	return strdup(buf);
+}
+
+size_t replay_timing_report(const struct scn_file *f, struct sim_report *r,
+			    int64_t limit_us)
+{
+	size_t failed = 0;
+	for (size_t i = 0; i < r->nclients && i < f->nclients; i++) {
+		struct sim_client_report *c = &r->clients[i];
+		if (!c->name || strcmp(c->name, f->clients[i].name))
+			continue; /* not run (an aborted or failed bring-up) */
+		sim_timing_free(c->timing);
+		c->timing = replay_timing_of(&f->clients[i], &r->obs);
+		if (!c->timing)
+			continue;
+		if (replay_timing_stats(c->timing, limit_us) < 0 ||
+		    !c->timing->nover)
+			continue;
+		failed++;
+		if (!c->passed)
+			continue; /* the first difference stays the one shown */
+		char *why = drift_failure(c->timing);
+		if (!why)
+			continue;
+		c->passed = false;
+		free(c->failure);
+		c->failure = why;
+		c->fail_line = c->timing->points[c->timing->max_at].line;
+	}
+	if (failed && r->outcome == SIM_PASS)
+		r->outcome = SIM_FAIL;
+	return failed;
+}
