@@ -357,10 +357,10 @@ int cmd_replay(int argc, char **argv)
 	struct sim_report r;
 	sim_run(f, &o, &r);
 	if (!asap)
-		replay_timing_report(
-		    f, &r,
-		    max_drift_ms >= 0 ? (int64_t)(max_drift_ms * 1000 + 0.5)
-				      : -1);
+		replay_timing_report(f, &r,
+				     max_drift_ms >= 0
+					 ? (int64_t)(max_drift_ms * 1000 + 0.5)
+					 : -1);
 	if (setup_path && r.outcome == SIM_ERR_SCENARIO && r.message) {
 		/* the proxy refused the setup's config: say whose */
 		size_t ml = strlen(setup_path) + strlen(r.message) + 8;

@@ -260,7 +260,8 @@ static void wait_add(struct build *b, struct scn_client *cl, uint64_t from_us,
  * beyond the parser's hour). */
 static void at(struct scn_step *st, uint64_t req_us, uint64_t ts_us)
 {
-	if (!st || ts_us < req_us || ts_us - req_us > SCN_MAX_START_MS * 1000ull)
+	if (!st || ts_us < req_us ||
+	    ts_us - req_us > SCN_MAX_START_MS * 1000ull)
 		return;
 	st->has_at = true;
 	st->at_us = ts_us - req_us;
@@ -462,7 +463,8 @@ static void add_exchange(struct build *b, const struct cs_conn *c, size_t k,
 		return;
 	}
 	step_add(b, cl, SCN_EXPECT_OPEN);
-	ws_messages(b, cl, c, ex->req_us, ex->resp_us ? ex->resp_us : ex->req_us);
+	ws_messages(b, cl, c, ex->req_us,
+		    ex->resp_us ? ex->resp_us : ex->req_us);
 }
 
 /* Every client's `start`: when its request was sent, relative to the

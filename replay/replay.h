@@ -40,10 +40,10 @@ struct replay_opts {
 	struct scn_file *setup;
 	const char *via;
 	bool binary_by_length; /* expect binary messages by length only */
-	const char *host; /* Host header to send, or NULL */
-	double speed;	  /* waits and starts divided by it; 0 drops them
-			     (--asap) */
-	unsigned repeat;  /* 0 or 1: once */
+	const char *host;      /* Host header to send, or NULL */
+	double speed;	       /* waits and starts divided by it; 0 drops them
+				  (--asap) */
+	unsigned repeat;       /* 0 or 1: once */
 	bool insecure;
 };
 

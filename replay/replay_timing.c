@@ -34,7 +34,7 @@ static void times_add(struct times *q, uint64_t t)
 
 struct events {
 	bool have_t0;
-	uint64_t t0;	 /* the request was sent */
+	uint64_t t0;	   /* the request was sent */
 	struct times sent; /* messages, pings, pongs, close: the n-th send */
 	struct times data; /* text and binary messages received */
 	struct times pong; /* pongs received */
@@ -323,7 +323,8 @@ int replay_timing_stats(struct sim_timing *t, int64_t limit_us)
 	if (nd) {
 		qsort(d, nd, sizeof(*d), cmp_i64);
 		/* the median; the mean of the middle two for an even count */
-		t->p50_us = nd % 2 ? d[nd / 2] : (d[nd / 2 - 1] + d[nd / 2]) / 2;
+		t->p50_us =
+		    nd % 2 ? d[nd / 2] : (d[nd / 2 - 1] + d[nd / 2]) / 2;
 	}
 	free(d);
 	char buf[512], p50[32], mx[32], where[64];
@@ -338,8 +339,8 @@ int replay_timing_stats(struct sim_timing *t, int64_t limit_us)
 		fmt_point(where, sizeof(where), &t->points[t->max_at]);
 		o = (size_t)snprintf(
 		    buf, sizeof(buf),
-		    "%zu sent, %zu received; drift p50 %s, max %s at %s", t->nsent,
-		    t->nrecv, p50, mx, where);
+		    "%zu sent, %zu received; drift p50 %s, max %s at %s",
+		    t->nsent, t->nrecv, p50, mx, where);
 		if (t->nmissing && o < sizeof(buf))
 			o += (size_t)snprintf(buf + o, sizeof(buf) - o,
 					      "; %zu timed step%s did not "
@@ -348,8 +349,9 @@ int replay_timing_stats(struct sim_timing *t, int64_t limit_us)
 					      t->nmissing == 1 ? "" : "s");
 	}
 	if (limit_us >= 0 && t->nover && o < sizeof(buf))
-		snprintf(buf + o, sizeof(buf) - o, "; %zu over --max-drift %g ms",
-			 t->nover, (double)limit_us / 1000.0);
+		snprintf(buf + o, sizeof(buf) - o,
+			 "; %zu over --max-drift %g ms", t->nover,
+			 (double)limit_us / 1000.0);
 	free(t->text);
 	t->text = strdup(buf);
 	return t->text ? 0 : -1;
@@ -368,9 +370,8 @@ static char *drift_failure(const struct sim_timing *t)
 		 "--max-drift %g ms (%zu step%s over)",
 		 where, (double)mag(d) / 1000.0, d < 0 ? "earlier" : "later",
 		 (double)p->recorded_us / 1000.0,
-		 (double)p->replayed_us / 1000.0,
-		 (double)t->limit_us / 1000.0, t->nover,
-		 t->nover == 1 ? "" : "s");
+		 (double)p->replayed_us / 1000.0, (double)t->limit_us / 1000.0,
+		 t->nover, t->nover == 1 ? "" : "s");
 	return strdup(buf);
 }
 

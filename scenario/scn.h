@@ -142,8 +142,8 @@ struct scn_step {
 	uint64_t ms;	    /* WAIT */
 	uint64_t
 	    us; /* WAIT: microseconds beyond ms (0-999), from `wait 12.345ms` */
-	uint64_t within_ms;    /* expectations: 0 = the client's timeout */
-	uint64_t length;       /* EXPECT_BINARY with SCN_MATCH_LENGTH */
+	uint64_t within_ms; /* expectations: 0 = the client's timeout */
+	uint64_t length;    /* EXPECT_BINARY with SCN_MATCH_LENGTH */
 	/* `at 12.345ms`: when this happened in a recording (a send was
 	 * sent, an answer arrived), in µs since the client's request was
 	 * sent. A note for `wssim replay`'s timing comparison: it never

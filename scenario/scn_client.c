@@ -430,8 +430,7 @@ static bool at_allowed(const struct scn_step *s)
 
 /* A step's trailing `within DURATION` (expectations) and `at DURATION`,
  * in either order, each at most once. */
-static void trailing(struct scn_parser *p, struct scn_step *s,
-		     bool expectation)
+static void trailing(struct scn_parser *p, struct scn_step *s, bool expectation)
 {
 	for (;;) {
 		const struct scn_tok *t = scn_peek(p);

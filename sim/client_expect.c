@@ -63,7 +63,8 @@ void client_expect_text(const struct scn_step *st, char *out, size_t outlen)
 		break;
 	case SCN_EXPECT_BINARY:
 		if (st->match == SCN_MATCH_LENGTH) {
-			snprintf(out, outlen, "binary of %llu bytes (any content)",
+			snprintf(out, outlen,
+				 "binary of %llu bytes (any content)",
 				 (unsigned long long)st->length);
 			break;
 		}

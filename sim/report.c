@@ -283,8 +283,8 @@ static void js_timing(FILE *f, const struct sim_timing *t)
 	bool any = t->nsent + t->nrecv > 0;
 	fprintf(f, "{\"text\":");
 	js(f, t->text);
-	fprintf(f, ",\"sent\":%zu,\"received\":%zu,\"missing\":%zu,",
-		t->nsent, t->nrecv, t->nmissing);
+	fprintf(f, ",\"sent\":%zu,\"received\":%zu,\"missing\":%zu,", t->nsent,
+		t->nrecv, t->nmissing);
 	fputs("\"drift_p50_ms\":", f);
 	js_ms(f, t->p50_us, any);
 	fputs(",\"drift_max_ms\":", f);

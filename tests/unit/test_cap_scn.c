@@ -300,13 +300,13 @@ START_TEST(websocket_echo)
 	step_is(c, i++, SCN_EXPECT_CLOSED, NULL, 1000, text);
 	ck_assert_uint_eq(c->nsteps, i);
 	/* when each send and answer happened, since the request (100 ms) */
-	at_is(c, 0, 2000, text);   /* the 101 */
-	at_is(c, 1, -1, text);	   /* open: the 101 says it */
-	at_is(c, 2, -1, text);	   /* a wait */
-	at_is(c, 3, 52000, text);  /* send hello */
-	at_is(c, 4, 53000, text);  /* its echo */
-	at_is(c, 5, 53400, text);  /* send world */
-	at_is(c, 6, 53700, text);  /* its echo */
+	at_is(c, 0, 2000, text);    /* the 101 */
+	at_is(c, 1, -1, text);	    /* open: the 101 says it */
+	at_is(c, 2, -1, text);	    /* a wait */
+	at_is(c, 3, 52000, text);   /* send hello */
+	at_is(c, 4, 53000, text);   /* its echo */
+	at_is(c, 5, 53400, text);   /* send world */
+	at_is(c, 6, 53700, text);   /* its echo */
 	at_is(c, 8, 1294600, text); /* send binary */
 	at_is(c, 9, 1295000, text);
 	at_is(c, 11, 1296000, text); /* send ping */
@@ -321,7 +321,8 @@ START_TEST(websocket_echo)
 	ck_assert_msg(strstr(text, "\texpect closed 1000 at 4301ms\n"), "%s",
 		      text);
 	ck_assert_msg(
-	    strstr(text, "\texpect text \"tick\" within 7000ms at 4296.500ms\n"),
+	    strstr(text,
+		   "\texpect text \"tick\" within 7000ms at 4296.500ms\n"),
 	    "%s", text);
 	ck_assert_msg(strstr(text, "\twait 50ms\n"), "%s", text);
 	scn_free(f);
@@ -402,8 +403,8 @@ START_TEST(websocket_capped)
 	ck_assert_int_eq(c->steps[i - 1].match, SCN_MATCH_CONTAINS);
 	step_is(c, i++, SCN_EXPECT_TEXT, "ok", 0, text);
 	ck_assert_int_eq(c->steps[i - 1].match, SCN_MATCH_EXACT);
-	ck_assert_msg(strstr(text, "\texpect binary length 100 at 2ms\n"),
-		      "%s", text);
+	ck_assert_msg(strstr(text, "\texpect binary length 100 at 2ms\n"), "%s",
+		      text);
 	ck_assert_msg(strstr(text, "expected by its length"), "%s", text);
 	scn_free(f);
 	free(text);
