@@ -561,7 +561,12 @@ int cap_scn_write(struct cap_sessions *s, const char *source, FILE *f)
 	      "recorded client\n"
 	      "# connection; the expectations are what the server answered "
 	      "then.\n"
-	      "# Replay it with `wssim replay FILE --target URL`.\n",
+	      "# Replay it with `wssim replay FILE --target URL` (a running "
+	      "setup)\n"
+	      "# or `--setup SETUP.scn` (a scenario's topology); `at` is when "
+	      "each\n"
+	      "# send and answer happened, since the request (for the timing "
+	      "drift).\n",
 	      f);
 	if (notes)
 		fputs(notes, f);

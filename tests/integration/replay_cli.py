@@ -2,17 +2,28 @@
 issue 5. A Python websockets client talks through a real Apache with the
 article's wstunnel fix in front of the mock Tomcat while tcpdump records
 the Apache port; `wssim capture -r pcap -o rec.scn` turns it into a
-scenario (checked: it parses, it holds the sends and the expectations,
-and `wssim run` executes it); `wssim replay rec.scn --target ...` against
-the same setup passes (exit 0, also with --asap, --speed and --repeat);
-against Apache with the AJP-only config it fails (exit 1) and the report
-shows the 101 became a 500 and the echo went missing. Also: bad usage
-exits 2, a missing recording exits 2 with the parser's "cannot open".
+scenario (checked: it parses, it holds the sends and the expectations
+with their recorded times, and `wssim run` executes it); `wssim replay
+rec.scn --target ...` against the same setup passes (exit 0, also with
+--asap, --speed and --repeat) and shows each session's timing drift, which
+fails only with --max-drift; against Apache with the AJP-only config it
+fails (exit 1) and the report shows the 101 became a 500 and the echo went
+missing. The same recording with --setup: against scenarios/ajp-only.scn
+(no hand-started Apache) the same diff, against the wstunnel and the
+upgrade=websocket scenarios a pass.
+
+Without capture privileges still: hand-written recordings replayed against
+the mock through --setup and --target: --binary-by-length (a binary
+payload that differs in content but not length passes with it and fails
+without; text stays exact), the timing line in the console, JSON and JUnit
+reports, --max-drift; bad usage and bad setups exit 2 (an unknown --via
+lists the valid ones, a setup that does not parse names file:line:col).
 """
 
 import asyncio
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -37,6 +48,50 @@ ProxyPassReverse /examples ajp://127.0.0.1:{ajp}/examples
 """
 
 MODULES = ["proxy", "proxy_ajp", "proxy_wstunnel", "rewrite"]
+
+
+SRC = os.environ.get("WSSIM_SRC",
+                     os.path.join(os.path.dirname(__file__), "..", ".."))
+SCENARIOS = os.path.join(SRC, "scenarios")
+# the per-session drift line of the console report
+TIMING = re.compile(r"timing: (\d+) sent, (\d+) received; drift p50 "
+                    r"[+-]\d+\.\d\d ms, max [+-]\d+\.\d\d ms at line \d+ "
+                    r"\((?:sent \w+|received \w+|the response|the open)\)")
+
+# A hand-written recording of the mock's echo: what `capture -o` writes,
+# with a binary answer that differs from what the echo returns in content
+# (ffeeddcc, not 00010203) but not in length.
+BINARY_REC = """# written by hand, as capture -o would
+scenario "a binary echo, recorded"
+
+client c1 "ws://127.0.0.1:1/examples/websocket/echoProgrammatic" {
+	start 0ms
+	expect status 101 at 2ms
+	expect open
+	wait 20ms
+	send binary hex "00010203" at 22ms
+	expect binary hex "%s" at 22.400ms
+	wait 10ms
+	send text "%s" at 32.400ms
+	expect text "%s" at 32.800ms
+	close 1000 "done" at 33ms
+	expect closed 1000 at 33.300ms
+}
+"""
+
+
+def binary_rec(work, name, expect_hex="ffeeddcc", send="still exact",
+               expect_text=None):
+    path = os.path.join(work, name)
+    with open(path, "w") as f:
+        f.write(BINARY_REC % (expect_hex, send,
+                              expect_text if expect_text is not None
+                              else send))
+    return path
+
+
+def scn(name):
+    return os.path.join(SCENARIOS, name)
 
 
 def wssim(*argv, timeout=60):
@@ -86,8 +141,23 @@ def check_usage(t):
     with open(rec, "w") as f:
         f.write('client c1 "ws://127.0.0.1:9/x" {\n\texpect open\n}\n')
     code, out, err = wssim("replay", rec)
-    t.eq("no --target exits 2", code, 2)
-    t.check("and says --target is required", "--target" in err, err)
+    t.eq("no --target or --setup exits 2", code, 2)
+    t.check("and says one is required",
+            "--target URL or --setup FILE is required" in err, err)
+    code, out, err = wssim("replay", rec, "--target", "ws://127.0.0.1:9",
+                           "--setup", scn("ajp-only.scn"))
+    t.eq("--target with --setup exits 2", code, 2)
+    t.check("  (one place to replay to)", "exclude each other" in err, err)
+    code, out, err = wssim("replay", rec, "--target", "ws://127.0.0.1:9",
+                           "--via", "front.http")
+    t.eq("--via without --setup exits 2", code, 2)
+    code, out, err = wssim("replay", rec, "--target", "ws://127.0.0.1:9",
+                           "--asap", "--max-drift", "1")
+    t.eq("--max-drift with --asap exits 2", code, 2)
+    t.check("  (--asap drops the timing)", "--asap" in err, err)
+    code, out, err = wssim("replay", rec, "--target", "ws://127.0.0.1:9",
+                           "--max-drift", "soon")
+    t.eq("--max-drift that is not a number exits 2", code, 2)
     code, out, err = wssim("replay", "--target", "ws://127.0.0.1:9")
     t.eq("no recording exits 2", code, 2)
     code, out, err = wssim("replay", rec, "--target", "ws://192.0.2.1:80")
@@ -113,8 +183,161 @@ def check_usage(t):
             (missing + ": cannot open") in err, err)
     code, out, err = wssim("replay", "--help")
     t.eq("--help exits 0", code, 0)
-    t.check("the usage says sessions do not overlap yet",
-            "one after" in out and "overlap" in out, out)
+    for opt in ("--target", "--setup", "--via", "--binary-by-length",
+                "--max-drift", "--speed", "--asap", "--repeat"):
+        t.check("the usage explains %s" % opt, opt in out, out)
+
+
+def check_setup_errors(t):
+    work = t.tmpdir()
+    rec = binary_rec(work, "rec.scn")
+    code, out, err = wssim("replay", rec, "--setup", scn("ajp-only.scn"),
+                           "--via", "back.http")
+    t.eq("an unknown --via exits 2", code, 2)
+    t.check("  and lists the listeners there are",
+            "--via: 'back.http' is not a listener of" in err and
+            "(valid: front.http, t1.http)" in err, err)
+    code, out, err = wssim("replay", rec, "--setup", scn("ajp-only.scn"),
+                           "--via", "t1.ajp")
+    t.eq("--via an AJP connector (no client speaks it) exits 2", code, 2)
+    bad = os.path.join(work, "bad-setup.scn")
+    with open(bad, "w") as f:
+        f.write("# a setup with a typo\ntomcat t1 { connector http }\n"
+                "apache front { lisen http; config { x } }\n")
+    code, out, err = wssim("replay", rec, "--setup", bad, "--no-color")
+    t.eq("a setup that does not parse exits 2", code, 2)
+    t.check("  and names file:line:col", (bad + ":3:16:") in err, err)
+    empty = os.path.join(work, "clients-only.scn")
+    with open(empty, "w") as f:
+        f.write("client c ws://127.0.0.1:1/ { expect open }\n")
+    code, out, err = wssim("replay", rec, "--setup", empty)
+    t.eq("a setup without a component exits 2", code, 2)
+    t.check("  and says so", "no component" in err, err)
+    code, out, err = wssim("replay", rec, "--setup",
+                           os.path.join(work, "missing.scn"))
+    t.eq("a missing setup exits 2", code, 2)
+    t.check("  with 'cannot open'", "cannot open" in err, err)
+    code, out, err = wssim("replay", scn("ajp-only.scn"), "--setup",
+                           scn("ajp-only.scn"))
+    t.eq("a scenario with components as the recording exits 2", code, 2)
+    t.check("  and points to --setup", "--setup" in err, err)
+
+
+def check_binary_by_length(t):
+    work = t.tmpdir()
+    rec = binary_rec(work, "rec.scn")
+    setup = scn("direct-http.scn")
+    code, out, err = wssim("replay", rec, "--setup", setup, "--no-color")
+    print(out + err)
+    t.eq("a binary answer that differs in content: exit 1", code, 1)
+    t.check("  the diff shows recorded vs replayed bytes",
+            "expected binary (4 bytes: ffeeddcc), got binary 4 bytes: "
+            "00010203" in out, out)
+    t.check("  via the first listener of the setup (the mock's)",
+            "replayed against %s via t1.http" % setup in out, out)
+    code, out, err = wssim("replay", rec, "--setup", setup,
+                           "--binary-by-length", "--no-color")
+    t.eq("the same with --binary-by-length: exit 0", code, 0)
+    t.check("  PASS", "PASS c1" in out, out + err)
+    mock = h.Mock(t, "http")
+    code, out, err = wssim("replay", rec, "--target",
+                           "ws://127.0.0.1:%d" % mock.port["http"],
+                           "--binary-by-length", "--no-color")
+    t.eq("and against a running mock with --target: exit 0", code, 0)
+    t.check("  (report)", code == 0, out + err)
+    code, out, err = wssim("replay", rec, "--target",
+                           "ws://127.0.0.1:%d" % mock.port["http"],
+                           "--no-color")
+    t.eq("  without the option: exit 1", code, 1)
+    shorter = binary_rec(work, "shorter.scn", expect_hex="ffee")
+    code, out, err = wssim("replay", shorter, "--setup", setup,
+                           "--binary-by-length", "--no-color")
+    t.eq("a binary answer of another length still differs: exit 1",
+         code, 1)
+    t.check("  expected by its length, got the 4 bytes",
+            "expected binary of 2 bytes (any content), got binary 4 bytes"
+            in out, out)
+    text = binary_rec(work, "text.scn", send="hello", expect_text="hullo")
+    code, out, err = wssim("replay", text, "--setup", setup,
+                           "--binary-by-length", "--no-color")
+    t.eq("text stays exact with --binary-by-length: exit 1", code, 1)
+    t.check("  the text diff", 'expected text "hullo", got text "hello"'
+            in out, out)
+    t.eq("mock exits 0 on SIGTERM", mock.stop(), 0)
+
+
+def check_timing(t):
+    work = t.tmpdir()
+    rec = binary_rec(work, "rec.scn")
+    setup = scn("direct-http.scn")
+    jpath = os.path.join(work, "r.json")
+    xpath = os.path.join(work, "r.xml")
+    code, out, err = wssim("replay", rec, "--setup", setup,
+                           "--binary-by-length", "--no-color", "--json",
+                           jpath, "--junit", xpath)
+    print(out + err)
+    t.eq("replay: exit 0 (drift is shown, it does not fail)", code, 0)
+    m = TIMING.search(out)
+    t.check("the console shows the session's drift line", m, out)
+    # sent: binary, text, close; received: the 101, binary, text, close
+    t.check("  3 sent, 4 received", m and m.group(1, 2) == ("3", "4"), out)
+    doc = json.load(open(jpath))
+    cl = doc["scenarios"][0]["clients"][0]
+    tm = cl["timing"]
+    t.check("the JSON report has the timing", tm is not None, cl)
+    t.eq("  its line is the console's", "timing: " + tm["text"],
+         m.group(0) if m else None) if m and tm else None
+    steps = tm["steps"] if tm else []
+    t.eq("  one entry per timed step",
+         [(s["direction"], s["what"]) for s in steps],
+         [("received", "response"), ("sent", "binary"),
+          ("received", "binary"), ("sent", "text"), ("received", "text"),
+          ("sent", "close"), ("received", "close")])
+    t.eq("  recorded times from the recording's `at`",
+         [s["recorded_ms"] for s in steps],
+         [2.0, 22.0, 22.4, 32.4, 32.8, 33.0, 33.3])
+    t.check("  replayed times and drift for each",
+            all(isinstance(s["replayed_ms"], float) and
+                abs(s["replayed_ms"] - s["recorded_ms"] - s["drift_ms"])
+                < 0.0015 for s in steps), steps)
+    t.check("  p50 and max", tm and isinstance(tm["drift_p50_ms"], float)
+            and isinstance(tm["drift_max_ms"], float), tm)
+    t.eq("  no limit asked", tm and tm["max_drift_ms"], None)
+    t.check("the JUnit report has it too",
+            "timing: 3 sent, 4 received" in open(xpath).read())
+    code, out, err = wssim("replay", rec, "--setup", setup,
+                           "--binary-by-length", "--no-color",
+                           "--max-drift", "0.001", "--json", jpath)
+    print(out + err)
+    t.eq("--max-drift 0.001: the drift is a difference, exit 1", code, 1)
+    t.check("  the diff names the worst step and the limit",
+            re.search(r"rec\.scn:\d+: timing: line \d+ \(.*\) happened "
+                      r"\d+\.\d{3} ms (later|earlier) than recorded "
+                      r"\(recorded at \d+\.\d{3} ms, replayed at "
+                      r"\d+\.\d{3} ms after the request\), over "
+                      r"--max-drift 0\.001 ms", out), out)
+    tm = json.load(open(jpath))["scenarios"][0]["clients"][0]["timing"]
+    t.check("  the JSON report counts the steps over it",
+            tm["max_drift_ms"] == 0.001 and tm["over_max_drift"] >= 1, tm)
+    code, out, err = wssim("replay", rec, "--setup", setup,
+                           "--binary-by-length", "--no-color",
+                           "--max-drift", "2000")
+    t.eq("--max-drift 2000 (2 s): exit 0", code, 0)
+    t.check("  (report)", code == 0, out + err)
+    code, out, err = wssim("replay", rec, "--setup", setup,
+                           "--binary-by-length", "--no-color", "--asap")
+    t.eq("--asap: exit 0", code, 0)
+    t.check("  and no drift line (no recorded timing to keep)",
+            "timing:" not in out, out)
+    code, out, err = wssim("replay", rec, "--setup", setup,
+                           "--binary-by-length", "--no-color", "--speed",
+                           "2", "--json", jpath)
+    t.eq("--speed 2: exit 0", code, 0)
+    steps = json.load(open(jpath))["scenarios"][0]["clients"][0]["timing"][
+        "steps"]
+    t.eq("  compared with the recorded times halved",
+         [s["recorded_ms"] for s in steps],
+         [1.0, 11.0, 11.2, 16.2, 16.4, 16.5, 16.65])
 
 
 def check_round_trip(t):
@@ -142,12 +365,17 @@ def check_round_trip(t):
             "websocket" in out and "101" in out, out + err)
     text = open(rec).read()
     print(text)
-    for line in ['scenario "recorded by wssim capture from %s"' % pcap,
-                 "\texpect status 101\n", "\texpect open\n",
-                 '\tsend text "hello"\n', '\texpect text "hello"\n',
-                 '\tsend text "world"\n', '\texpect text "world"\n',
-                 '\tclose 1000 "done"\n', "\texpect closed 1000\n"]:
-        t.check("rec.scn has %r" % line.strip(), line in text, text)
+    t.check('rec.scn has its title',
+            'scenario "recorded by wssim capture from %s"' % pcap in text,
+            text)
+    t.check("rec.scn has 'expect open'", "\texpect open\n" in text, text)
+    at = r" at \d+(\.\d{1,3})?ms\n"
+    for line in ["expect status 101", 'send text "hello"',
+                 'expect text "hello"', 'send text "world"',
+                 'expect text "world"', 'close 1000 "done"',
+                 "expect closed 1000"]:
+        t.check("rec.scn has %r with its recorded time (at)" % line,
+                re.search("\t" + re.escape(line) + at, text), text)
     t.check("rec.scn keeps the recorded pause as a wait",
             any(ln.strip().startswith("wait ") and 150 <= float(ln.strip()[5:-2]) <= 2000
                 for ln in text.splitlines()), text)
@@ -163,10 +391,23 @@ def check_round_trip(t):
                            os.path.join(work, "same.xml"))
     t.eq("replay against the same setup: exit 0", code, 0)
     t.check("  PASS in the report", "PASS" in out, out + err)
+    m = TIMING.search(out)
+    t.check("  the session's timing drift line", m, out)
+    # sent: hello, world, close; received: the 101, two echoes, the close
+    t.check("  3 sent, 4 received", m and m.group(1, 2) == ("3", "4"), out)
+    tm = json.load(open(jpath))["scenarios"][0]["clients"][0]["timing"]
+    t.check("  the JSON report has the drift of each step",
+            tm and len(tm["steps"]) == 7 and
+            all(s["drift_ms"] is not None for s in tm["steps"]), tm)
     t.check("  the JSON report says pass",
             '"pass"' in open(jpath).read().lower(), open(jpath).read()[:500])
     t.check("  the JUnit report is written",
             "<testsuite" in open(os.path.join(work, "same.xml")).read())
+    code, out, err = wssim("replay", rec, "--target", target, "--no-color",
+                           "--max-drift", "0.001")
+    t.eq("replay with --max-drift 0.001: exit 1", code, 1)
+    t.check("  the difference is the timing", "over --max-drift" in out,
+            out + err)
     t0 = time.monotonic()
     code, out, err = wssim("replay", rec, "--target", target, "--asap",
                            "--repeat", "3", "--no-color")
@@ -207,14 +448,42 @@ def check_round_trip(t):
     apache.stop()
     t.eq("mock exits 0 on SIGTERM", mock.stop(), 0)
 
+    # the same with the topology of the bundled scenarios, no Apache of
+    # our own: wssim brings each up and tears it down
+    code, out, err = wssim("replay", rec, "--setup", scn("ajp-only.scn"),
+                           "--no-color")
+    print(out + err)
+    t.eq("replay --setup scenarios/ajp-only.scn: exit 1", code, 1)
+    t.check("  sent to the first proxy's listener",
+            "via front.http" in out, out)
+    t.check("  the diff: the recorded 101 became a 500",
+            "expected status 101" in out and "HTTP/1.1 500" in out, out)
+    t.check("  the echo went missing: closed 1006", "1006" in out, out)
+    t.check("  the failed line is the recording's", (rec + ":") in out, out)
+    t.check("  the fix for the AJP-only config is hinted", "fix:" in out,
+            out)
+    for name in ("wstunnel-rewrite.scn", "proxypass-upgrade-websocket.scn"):
+        code, out, err = wssim("replay", rec, "--setup", scn(name),
+                               "--no-color")
+        print(out + err)
+        t.eq("replay --setup scenarios/%s: exit 0" % name, code, 0)
+        t.check("  PASS, with its timing", "PASS" in out and
+                TIMING.search(out), out + err)
+
 
 def body(t):
     with t.case("bad usage and a missing recording"):
         check_usage(t)
+    with t.case("bad setups and listeners"):
+        check_setup_errors(t)
+    with t.case("--binary-by-length, with --setup and --target"):
+        check_binary_by_length(t)
+    with t.case("timing drift: console, JSON, JUnit, --max-drift"):
+        check_timing(t)
     with t.case("round trip: capture through the wstunnel fix, replay "
-                "against the AJP-only config"):
+                "against the AJP-only config (--target and --setup)"):
         check_round_trip(t)
 
 
 if __name__ == "__main__":
-    h.run(body, budget=150)
+    h.run(body, budget=280)
