@@ -491,6 +491,46 @@ START_TEST(every_valid_file)
 }
 END_TEST
 
+/* Setups for `wssim replay --setup`: clients optional, components not. */
+START_TEST(topology_file)
+{
+	struct scn_file *f;
+	struct scn_error err;
+	ck_assert_int_eq(scn_parse_topology_file(
+			     DATA "/topology/components_only.scn", &f, &err),
+			 0);
+	ck_assert_uint_eq(f->ncomps, 2);
+	ck_assert_uint_eq(f->nclients, 0);
+	scn_free(f);
+	/* the same file is no scenario */
+	ck_assert_int_eq(
+	    scn_parse_file(DATA "/topology/components_only.scn", &f, &err), -1);
+	ck_assert_str_eq(err.message,
+			 "no client: a scenario needs at least one 'client'");
+	ck_assert_int_eq(scn_parse_topology_file(
+			     DATA "/topology/clients_only.scn", &f, &err),
+			 -1);
+	ck_assert_ptr_null(f);
+	ck_assert_uint_eq(err.line, 1);
+	ck_assert_uint_eq(err.col, 1);
+	ck_assert_str_eq(err.message,
+			 "no component: a setup declares a tomcat or a proxy "
+			 "(apache, nginx, haproxy, proxy ... at)");
+	/* a whole scenario is a setup too, its clients parsed and checked */
+	ck_assert_int_eq(
+	    scn_parse_topology_file(DATA "/wstunnel_rewrite.scn", &f, &err), 0);
+	ck_assert_uint_ge(f->nclients, 1);
+	scn_free(f);
+	ck_assert_int_eq(
+	    scn_parse_topology_file(DATA "/bad/macro_undeclared.scn", &f, &err),
+	    -1);
+	ck_assert_uint_gt(err.line, 1);
+	ck_assert_int_eq(
+	    scn_parse_topology_file(DATA "/topology/none.scn", &f, &err), -1);
+	ck_assert_uint_eq(err.line, 0);
+}
+END_TEST
+
 START_TEST(from_memory)
 {
 	static const char text[] = "client c ws://h/ { send text \"a\\x00b\" }";
@@ -761,6 +801,7 @@ static Suite *scn_suite(void)
 	tcase_add_test(tc, components);
 	tcase_add_test(tc, every_valid_file);
 	tcase_add_test(tc, from_memory);
+	tcase_add_test(tc, topology_file);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("errors");
 	tcase_add_test(tc, every_bad_file);
