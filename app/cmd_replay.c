@@ -372,6 +372,10 @@ int cmd_replay(int argc, char **argv)
 		}
 	}
 	report_console(stdout, &r, use_color);
+	char overall[512];
+	if (r.nclients > 1 &&
+	    replay_timing_overall(&r, overall, sizeof(overall)))
+		printf("  %s\n", overall);
 	int code = report_finish("wssim replay", &r, 1, junit, json);
 	sim_report_free(&r);
 	scn_free(f);

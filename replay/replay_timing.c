@@ -275,6 +275,12 @@ static int64_t mag(int64_t v)
 	return v < 0 ? -v : v;
 }
 
+/* The q-th percentile of sorted d[0..n), n > 0, by nearest rank. */
+static int64_t percentile(const int64_t *d, size_t n, unsigned q)
+{
+	return d[(n * q + 99) / 100 - 1];
+}
+
 /* "+2.10 ms" */
 static void fmt_ms(char *out, size_t n, int64_t us)
 {
@@ -322,9 +328,7 @@ int replay_timing_stats(struct sim_timing *t, int64_t limit_us)
 	}
 	if (nd) {
 		qsort(d, nd, sizeof(*d), cmp_i64);
-		/* the median; the mean of the middle two for an even count */
-		t->p50_us =
-		    nd % 2 ? d[nd / 2] : (d[nd / 2 - 1] + d[nd / 2]) / 2;
+		t->p50_us = percentile(d, nd, 50);
 	}
 	free(d);
 	char buf[512], p50[32], mx[32], where[64];
@@ -404,4 +408,58 @@ size_t replay_timing_report(const struct scn_file *f, struct sim_report *r,
 	if (failed && r->outcome == SIM_PASS)
 		r->outcome = SIM_FAIL;
 	return failed;
+}
+
+bool replay_timing_overall(const struct sim_report *r, char *out, size_t n)
+{
+	size_t total = 0, missing = 0, sessions = 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < r->nclients; i++) {
+		const struct sim_timing *t = r->clients[i].timing;
+		if (!t)
+			continue;
+		sessions++;
+		total += t->npoints;
+		missing += t->nmissing;
+	}
+	if (total == missing)
+		return false;
+	int64_t *d = malloc((total - missing) * sizeof(*d));
+	if (!d)
+		return false;
+	size_t nd = 0, worst_c = 0, worst_p = 0;
+	int64_t worst = 0;
+	for (size_t i = 0; i < r->nclients; i++) {
+		const struct sim_timing *t = r->clients[i].timing;
+		for (size_t k = 0; t && k < t->npoints; k++) {
+			const struct sim_timing_point *p = &t->points[k];
+			if (p->replayed_us < 0)
+				continue;
+			int64_t v = p->replayed_us - p->recorded_us;
+			if (!nd || mag(v) > mag(worst)) {
+				worst = v;
+				worst_c = i;
+				worst_p = k;
+			}
+			d[nd++] = v;
+		}
+	}
+	qsort(d, nd, sizeof(*d), cmp_i64);
+	int64_t p50 = percentile(d, nd, 50), p99 = percentile(d, nd, 99);
+	free(d);
+	char a[32], b[32], c[32], where[64];
+	fmt_ms(a, sizeof(a), p50);
+	fmt_ms(b, sizeof(b), p99);
+	fmt_ms(c, sizeof(c), worst);
+	fmt_point(where, sizeof(where),
+		  &r->clients[worst_c].timing->points[worst_p]);
+	char gone[48] = "";
+	if (missing)
+		snprintf(gone, sizeof(gone), " (%zu did not happen)", missing);
+	snprintf(out, n,
+		 "timing over %zu session%s: %zu timed steps%s; drift p50 %s, "
+		 "p99 %s, max %s at %s %s",
+		 sessions, sessions == 1 ? "" : "s", total, gone, a, b, c,
+		 r->clients[worst_c].name, where);
+	return true;
 }

@@ -2,7 +2,7 @@
  * steps the recording timed (`at`: when a send went out or an answer came
  * in, since the request) matched with when the same thing happened in the
  * replay (the observer's events of that client, since its request), the
- * drift (replayed - recorded) of each, and its median and largest; with a
+ * drift (replayed - recorded) of each, its p50 and largest; with a
  * limit (`--max-drift`), a drift beyond it becomes a difference that fails
  * the client. Matching follows the client's own rules: the n-th send step
  * is the n-th message the client sent (automatic pongs aside), the n-th
@@ -13,6 +13,8 @@
 #ifndef WSSIM_REPLAY_TIMING_H
 #define WSSIM_REPLAY_TIMING_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "observer.h"
@@ -28,9 +30,9 @@ struct sim_timing *replay_timing_of(const struct scn_client *def,
 				    const struct sim_observer *obs);
 
 /* (Re)compute t's statistics from its points, and its text, against the
- * limit `limit_us` (-1: none): counts, the median and the largest drift,
- * how many points are over the limit. Returns 0, or -1 when the text
- * could not be allocated. */
+ * limit `limit_us` (-1: none): counts, the p50 (nearest rank) and the
+ * largest drift, how many points are over the limit. Returns 0, or -1
+ * when the text could not be allocated. */
 int replay_timing_stats(struct sim_timing *t, int64_t limit_us);
 
 /* Attach every client's timing to the report of a replay of `f` (clients
@@ -41,5 +43,11 @@ int replay_timing_stats(struct sim_timing *t, int64_t limit_us);
  * failed on timing. */
 size_t replay_timing_report(const struct scn_file *f, struct sim_report *r,
 			    int64_t limit_us);
+
+/* One line over every session of a report that has a timing: "timing
+ * over 3 sessions: 21 steps (2 did not happen); drift p50 +1.20 ms, p99
+ * +4.10 ms, max +4.50 ms at c2 line 12 (received text)". Returns false
+ * (out empty) when no session has a timed step that happened. */
+bool replay_timing_overall(const struct sim_report *r, char *out, size_t n);
 
 #endif

@@ -54,7 +54,7 @@ struct sim_timing {
 	size_t npoints;
 	size_t nsent, nrecv, nmissing; /* nsent + nrecv + nmissing = npoints */
 	/* drift = replayed - recorded, over the points that happened */
-	int64_t p50_us;	  /* the median */
+	int64_t p50_us;	  /* the 50th percentile (nearest rank) */
 	int64_t max_us;	  /* the largest in magnitude, with its sign */
 	size_t max_at;	  /* its index in points */
 	int64_t limit_us; /* --max-drift, or -1 */

@@ -325,6 +325,15 @@ def check_timing(t):
     t.eq("--max-drift 2000 (2 s): exit 0", code, 0)
     t.check("  (report)", code == 0, out + err)
     code, out, err = wssim("replay", rec, "--setup", setup,
+                           "--binary-by-length", "--no-color", "--repeat",
+                           "3")
+    t.eq("--repeat 3: exit 0", code, 0)
+    t.check("  a drift line for each session and one over all of them",
+            len(TIMING.findall(out)) == 3 and re.search(
+                r"timing over 3 sessions: 21 timed steps; drift p50 "
+                r"[+-]\d+\.\d\d ms, p99 [+-]\d+\.\d\d ms, max "
+                r"[+-]\d+\.\d\d ms at c1_r\d line \d+", out), out)
+    code, out, err = wssim("replay", rec, "--setup", setup,
                            "--binary-by-length", "--no-color", "--asap")
     t.eq("--asap: exit 0", code, 0)
     t.check("  and no drift line (no recorded timing to keep)",

@@ -83,16 +83,16 @@ END_TEST
 
 START_TEST(stats_sign_even_missing)
 {
-	/* the largest drift is an early one; an even count takes the mean of
-	 * the middle two; a point that did not happen counts as missing,
-	 * not as a drift */
+	/* the largest drift is an early one; p50 is by nearest rank (of an
+	 * even count, the lower middle); a point that did not happen counts
+	 * as missing, not as a drift */
 	static const int64_t pts[][2] = {
 	    {5000, 5100}, {6000, 2500}, {7000, -1}, {8000, 8300}, {9000, 9000}};
 	struct sim_timing *t = timing_of(pts, 5);
 	ck_assert_int_eq(replay_timing_stats(t, 1000), 0);
 	ck_assert_int_eq(t->max_us, -3500);
 	ck_assert_uint_eq(t->max_at, 1);
-	ck_assert_int_eq(t->p50_us, 50); /* sorted -3500 0 100 300 */
+	ck_assert_int_eq(t->p50_us, 0); /* sorted -3500 0 100 300 */
 	ck_assert_uint_eq(t->nmissing, 1);
 	ck_assert_uint_eq(t->nsent + t->nrecv, 4);
 	ck_assert_uint_eq(t->nover, 1);
@@ -298,6 +298,42 @@ START_TEST(report_verdict)
 	ck_assert_str_eq(r.clients[0].failure, "expected text \"never\"");
 	ck_assert_uint_eq(r.clients[0].fail_line, 12);
 	ck_assert_uint_gt(r.clients[0].timing->nover, 0);
+	sim_report_free(&r);
+	scn_free(f);
+}
+END_TEST
+
+/* Over several sessions: every step's drift pooled, p50 and p99 by
+ * nearest rank, the worst with its session. */
+START_TEST(overall)
+{
+	struct scn_file *f = parse(REC);
+	struct sim_report r;
+	report_of(&r, true);
+	char line[512];
+	/* no timing yet: nothing to say */
+	ck_assert(!replay_timing_overall(&r, line, sizeof(line)));
+	ck_assert_str_eq(line, "");
+	replay_timing_report(f, &r, -1);
+	ck_assert(replay_timing_overall(&r, line, sizeof(line)));
+	/* REC's ten drifts sorted: -1000 -200 0 0 200 200 250 400 400 900 */
+	ck_assert_str_eq(line, "timing over 1 session: 11 timed steps (1 did "
+			       "not happen); drift p50 +0.20 ms, p99 +0.90 "
+			       "ms, max -1.00 ms at c1 line 8 (sent "
+			       "fragments)");
+	/* a second session, 3 ms late at its close */
+	struct sim_timing *t = calloc(1, sizeof(*t));
+	ck_assert_ptr_nonnull(t);
+	t->points = calloc(1, sizeof(*t->points));
+	ck_assert_ptr_nonnull(t->points);
+	t->npoints = 1;
+	t->points[0] = (struct sim_timing_point){7, true, "close", 1000, 4000};
+	ck_assert_int_eq(replay_timing_stats(t, -1), 0);
+	r.clients[1].timing = t;
+	ck_assert(replay_timing_overall(&r, line, sizeof(line)));
+	ck_assert_str_eq(line, "timing over 2 sessions: 12 timed steps (1 did "
+			       "not happen); drift p50 +0.20 ms, p99 +3.00 "
+			       "ms, max +3.00 ms at other line 7 (sent close)");
 	sim_report_free(&r);
 	scn_free(f);
 }
@@ -602,6 +638,7 @@ static Suite *replay_suite(void)
 	tcase_add_test(tc, stats_sign_even_missing);
 	tcase_add_test(tc, match_events);
 	tcase_add_test(tc, report_verdict);
+	tcase_add_test(tc, overall);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("reports");
 	tcase_add_test(tc, reports_show_timing);
