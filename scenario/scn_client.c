@@ -456,7 +456,8 @@ static void trailing(struct scn_parser *p, struct scn_step *s, bool expectation)
 					 "recording: not inside 'repeat'");
 			s->at_us = scn_duration_us(p, scn_next(p));
 			s->has_at = true;
-		} else if (scn_word_is(t, "within") || scn_word_is(t, "at")) {
+		} else if ((expectation && scn_word_is(t, "within")) ||
+			   scn_word_is(t, "at")) {
 			scn_fail(p, t->pos, "a second '%s' for this step",
 				 t->s);
 		} else {
