@@ -4,13 +4,13 @@
  * exact bytes; truncated, wrong-magic and snap-length-cut files give clear
  * errors and whatever could be decoded. */
 #include <pcap/pcap.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "test_util.h"
 #include "cap_pcap.h"
 #include "check_main.h"
 
@@ -127,28 +127,17 @@ static const char *str(int c, int d)
 
 /* --- building packets --------------------------------------------------- */
 
-static char tmpdir[] = "/tmp/test_cap_pcap.XXXXXX";
+static char tmpdir[256];
 static char path[512];
 
 static void setup(void)
 {
-	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-}
-
-static int rm_entry(const char *p, const struct stat *st, int flag,
-		    struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(p) == 0 ? 0 : -1;
+	test_scratch_mkdtemp(tmpdir, sizeof(tmpdir), "cap_pcap");
 }
 
 static void teardown(void)
 {
-	if (nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
-		fprintf(stderr, "could not remove %s\n", tmpdir);
-	strcpy(tmpdir, "/tmp/test_cap_pcap.XXXXXX");
+	test_rm_rf(tmpdir);
 }
 
 static size_t w16(uint8_t *p, uint16_t v)
@@ -622,6 +611,7 @@ static Suite *cap_pcap_suite(void)
 {
 	Suite *s = suite_create("cap_pcap");
 	TCase *tc = tcase_create("link_types");
+	test_scratch_fixture(tc);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, ethernet);
 	tcase_add_test(tc, linux_sll);
@@ -631,6 +621,7 @@ static Suite *cap_pcap_suite(void)
 	tcase_add_test(tc, pcapng);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("malformed");
+	test_scratch_fixture(tc);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, snaplen_cut);
 	tcase_add_test(tc, bad_files);
@@ -649,6 +640,7 @@ static Suite *cap_pcap_suite(void)
 		return s;
 	}
 	tc = tcase_create("real_captures");
+	test_scratch_fixture(tc);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, tomcat_echo);
 	tcase_add_test(tc, apache_ajp);

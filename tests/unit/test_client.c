@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "test_util.h"
 #include "check_main.h"
 #include "client.h"
 #include "mock_tomcat.h"
@@ -62,8 +63,7 @@ static void setup(void)
 {
 	memset(&fx, 0, sizeof(fx));
 	ck_assert_int_eq(uv_loop_init(&fx.loop), 0);
-	snprintf(fx.dir, sizeof(fx.dir), "/tmp/wssim-client-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(fx.dir));
+	test_scratch_mkdtemp(fx.dir, sizeof(fx.dir), "client");
 	snprintf(fx.ca, sizeof(fx.ca), "%s/ca.pem", fx.dir);
 	struct mock_config cfg;
 	mock_config_init(&cfg);
@@ -813,6 +813,7 @@ END_TEST
  * tcase_create("...") names). */
 static void add(Suite *s, TCase *tc, const TTest *t)
 {
+	test_scratch_fixture(tc);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, t);
 	suite_add_tcase(s, tc);

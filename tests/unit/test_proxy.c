@@ -8,7 +8,6 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
-#include <ftw.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -23,6 +22,7 @@
 
 #include <openssl/ssl.h>
 
+#include "test_util.h"
 #include "check_main.h"
 #include "proxy.h"
 #include "proxy_int.h"
@@ -31,30 +31,16 @@
 static char tmpdir[256];
 static char compdir[512];
 
-static int rm_entry(const char *path, const struct stat *sb, int type,
-		    struct FTW *ftw)
-{
-	(void)sb;
-	(void)ftw;
-	if (type == FTW_DP)
-		rmdir(path);
-	else
-		unlink(path);
-	return 0;
-}
-
 static void setup(void)
 {
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/wssim-test-proxy-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-	chmod(tmpdir, 0755);
+	test_scratch_mkdtemp(tmpdir, sizeof(tmpdir), "proxy");
 	snprintf(compdir, sizeof(compdir), "%s/front", tmpdir);
 }
 
 static void teardown(void)
 {
 	if (!getenv("KEEP"))
-		nftw(tmpdir, rm_entry, 16, FTW_PHYS | FTW_DEPTH);
+		test_rm_rf(tmpdir);
 }
 
 static void spec_init(struct proxy_spec *s, enum scn_comp_kind kind,
@@ -701,6 +687,7 @@ static bool runnable(const char *name, enum scn_comp_kind kind)
 
 static void fill(Suite *s, TCase *tc, const TTest *const *tests)
 {
+	test_scratch_fixture(tc);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 30);
 	for (size_t i = 0; tests[i]; i++)

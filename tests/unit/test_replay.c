@@ -6,6 +6,7 @@
  * --speed on `at`), and how the reports show a timing (console, JSON,
  * JUnit, the worker serialisation). No network, no clock: every time is
  * given. */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -353,12 +354,10 @@ START_TEST(reports_show_timing)
 	struct sim_report r;
 	report_of(&r, true);
 	replay_timing_report(f, &r, 1);
-	char dir[] = "/tmp/wssim-test-replay-XXXXXX";
-	ck_assert_ptr_nonnull(mkdtemp(dir));
 	char json[128], junit[128], con[128];
-	snprintf(json, sizeof(json), "%s/r.json", dir);
-	snprintf(junit, sizeof(junit), "%s/r.xml", dir);
-	snprintf(con, sizeof(con), "%s/r.txt", dir);
+	test_scratch_path(json, sizeof(json), "r.json");
+	test_scratch_path(junit, sizeof(junit), "r.xml");
+	test_scratch_path(con, sizeof(con), "r.txt");
 
 	FILE *cf = fopen(con, "w");
 	ck_assert_ptr_nonnull(cf);
@@ -429,10 +428,6 @@ START_TEST(reports_show_timing)
 				 b->points[i].replayed_us);
 	}
 	sim_report_free(&back);
-	unlink(json);
-	unlink(junit);
-	unlink(con);
-	ck_assert_int_eq(rmdir(dir), 0);
 	sim_report_free(&r);
 	scn_free(f);
 }
@@ -457,8 +452,9 @@ static struct scn_file *setup_parsed(void)
 			  !strcmp(err.message, "no client: a scenario needs at "
 					       "least one 'client'"),
 		      "%s", err.message);
-	char path[] = "/tmp/wssim-test-setup-XXXXXX";
-	int fd = mkstemp(path);
+	char path[256];
+	test_scratch_path(path, sizeof(path), "setup.scn");
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(write(fd, SETUP, strlen(SETUP)), (int)strlen(SETUP));
 	close(fd);
@@ -556,9 +552,12 @@ END_TEST
 
 static char *write_tmp(const char *text)
 {
-	static char path[64];
-	snprintf(path, sizeof(path), "/tmp/wssim-test-rec-XXXXXX");
-	int fd = mkstemp(path);
+	static char path[256];
+	static unsigned seq;
+	char name[32];
+	snprintf(name, sizeof(name), "rec-%u.scn", seq++);
+	test_scratch_path(path, sizeof(path), name);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(write(fd, text, strlen(text)), (int)strlen(text));
 	close(fd);
@@ -639,16 +638,20 @@ static Suite *replay_suite(void)
 	tcase_add_test(tc, match_events);
 	tcase_add_test(tc, report_verdict);
 	tcase_add_test(tc, overall);
+	test_scratch_fixture(tc);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("reports");
 	tcase_add_test(tc, reports_show_timing);
+	test_scratch_fixture(tc);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("setup");
 	tcase_add_test(tc, setup_via);
 	tcase_add_test(tc, setup_merge);
+	test_scratch_fixture(tc);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("load");
 	tcase_add_test(tc, load_rewrites);
+	test_scratch_fixture(tc);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -4,7 +4,6 @@
  * sockets. Certificates are checked with OpenSSL's own verifier, and with
  * the openssl command as an independent one where it is installed. */
 #include <errno.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -14,6 +13,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+#include "test_util.h"
 #include "check_main.h"
 #include "proto_buf.h"
 #include "proto_err.h"
@@ -22,40 +22,13 @@
 
 /* ---- fixtures ---------------------------------------------------------- */
 
-/* A scratch directory per TCase, made and removed in the parent process
- * (unchecked fixture) so a failing test cannot leave it behind. */
-static char tmpdir[64];
-
-static void tmpdir_setup(void)
-{
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/wssim-test-tls-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-}
-
-static int rm_entry(const char *path, const struct stat *st, int flag,
-		    struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static void tmpdir_teardown(void)
-{
-	nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static const char *tmp_path(char *buf, size_t len, const char *name)
-{
-	snprintf(buf, len, "%s/%s", tmpdir, name);
-	return buf;
-}
+/* Files go to the TCase's scratch directory (test_scratch_fixture). */
+#define tmp_path test_scratch_path
 
 static const char *const localhost_names[] = {"localhost", "127.0.0.1", NULL};
 
-/* A CA, its PEM file ca.pem in tmpdir, and a leaf of `kind` for `names`
- * (signed by `signer`, or by the CA when signer is NULL). */
+/* A CA, its PEM file ca.pem in the scratch dir, and a leaf of `kind` for
+ * `names` (signed by `signer`, or by the CA when signer is NULL). */
 struct pki {
 	struct tls_ca ca;
 	EVP_PKEY *key;
@@ -945,24 +918,24 @@ static Suite *tls_suite(void)
 	tcase_add_test(tc, bad_arguments);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("cert_pem");
-	tcase_add_unchecked_fixture(tc, tmpdir_setup, tmpdir_teardown);
+	test_scratch_fixture(tc);
 	tcase_add_test(tc, pem_files);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("handshake");
-	tcase_add_unchecked_fixture(tc, tmpdir_setup, tmpdir_teardown);
+	test_scratch_fixture(tc);
 	tcase_add_test(tc, handshake_by_name_and_ip);
 	tcase_add_test(tc, server_from_files);
 	tcase_add_test(tc, context_errors);
 	tcase_add_test(tc, tls12_and_tls13);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("data");
-	tcase_add_unchecked_fixture(tc, tmpdir_setup, tmpdir_teardown);
+	test_scratch_fixture(tc);
 	tcase_add_test(tc, round_trips);
 	tcase_add_test(tc, close_notify_is_eof);
 	tcase_add_test(tc, write_before_handshake);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("verify");
-	tcase_add_unchecked_fixture(tc, tmpdir_setup, tmpdir_teardown);
+	test_scratch_fixture(tc);
 	tcase_add_test(tc, rejects_self_signed);
 	tcase_add_test(tc, rejects_expired);
 	tcase_add_test(tc, rejects_wrong_host);
