@@ -51,16 +51,6 @@ static void events_free(struct events *e)
 	free(e->close.t);
 }
 
-/* A pong the client sent by itself, answering a ping (client_ws.c says
- * so in the event's text): not one of the recording's sends. */
-static bool automatic(const struct sim_event *e)
-{
-	static const char tag[] = " (automatic)";
-	size_t n = e->text ? strlen(e->text) : 0;
-	return n >= sizeof(tag) - 1 &&
-	       !strcmp(e->text + n - (sizeof(tag) - 1), tag);
-}
-
 static bool events_collect(const struct sim_observer *obs, const char *who,
 			   struct events *e)
 {
@@ -86,7 +76,7 @@ static bool events_collect(const struct sim_observer *obs, const char *who,
 			/* a message's first frame; not a continuation, not
 			 * an automatic pong */
 			if (v->code == WS_OP_CONT ||
-			    (v->code == WS_OP_PONG && automatic(v)))
+			    (v->code == WS_OP_PONG && v->automatic))
 				break;
 			times_add(&e->sent, v->t_us);
 			break;

@@ -34,17 +34,18 @@ static void client_finish_maybe(struct sim_client *c);
 
 /* ---- small helpers ----------------------------------------------------- */
 
-void client_obs(struct sim_client *c, enum sim_ev ev, int code, const char *fmt,
-		...)
+struct sim_event *client_obs(struct sim_client *c, enum sim_ev ev, int code,
+			     const char *fmt, ...)
 {
 	if (!c->env.obs)
-		return;
+		return NULL;
 	char text[1024];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
-	sim_obs_add(c->env.obs, SIM_HOP_CLIENT, ev, c->who, code, "%s", text);
+	return sim_obs_add(c->env.obs, SIM_HOP_CLIENT, ev, c->who, code, "%s",
+			   text);
 }
 
 uint64_t client_step_timeout(const struct sim_client *c,

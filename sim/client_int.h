@@ -189,8 +189,10 @@ enum step_result client_expect(struct sim_client *c, const struct scn_step *st,
 void client_expect_text(const struct scn_step *st, char *out, size_t outlen);
 bool client_is_expect(const struct scn_step *st);
 
-/* Record a client-hop event for c (client.c). */
-void client_obs(struct sim_client *c, enum sim_ev ev, int code, const char *fmt,
-		...) __attribute__((format(printf, 4, 5)));
+/* Record a client-hop event for c (client.c); the stored event (valid
+ * until the next one), or NULL without an observer. */
+struct sim_event *client_obs(struct sim_client *c, enum sim_ev ev, int code,
+			     const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 #endif

@@ -330,8 +330,11 @@ static void on_control(struct sim_client *c, const struct ws_event *ev)
 		if (!c->close_sent) {
 			client_ws_send_frame(c, true, 0, WS_OP_PONG, ev->data,
 					     ev->len);
-			client_obs(c, SIM_EV_SEND, WS_OP_PONG,
-				   "pong %s (automatic)", pv);
+			struct sim_event *e =
+			    client_obs(c, SIM_EV_SEND, WS_OP_PONG,
+				       "pong %s (automatic)", pv);
+			if (e)
+				e->automatic = true;
 		}
 		break;
 	case WS_OP_PONG:

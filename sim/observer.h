@@ -35,8 +35,10 @@ struct sim_event {
 	enum sim_ev ev;
 	char *who; /* client name, or "t1.ajp", "front" */
 	int code;
-	bool failed; /* SIM_EV_EXPECT: the expectation failed */
-	char *text;  /* readable detail */
+	bool failed;	/* SIM_EV_EXPECT: the expectation failed */
+	bool automatic; /* SIM_EV_SEND: sent by the client on its own (a pong
+			   answering a ping), not by a scenario step */
+	char *text;	/* readable detail */
 	/* backend requests (hop BACKEND, ev REQUEST): what the mock saw */
 	char *method, *target, *headers; /* headers: "Name: value\n"... */
 	char *connector;		 /* "http", "https", "ajp" */

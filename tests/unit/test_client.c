@@ -24,6 +24,7 @@
 #include "observer.h"
 #include "scn.h"
 #include "tls_mem.h"
+#include "ws_frame.h"
 #include "ws_handshake.h"
 
 /* ---- fixture ------------------------------------------------------------ */
@@ -641,6 +642,7 @@ struct fake {
 	pthread_t th;
 	int hold_ms;
 	bool upgrade; /* answer a valid 101, then close without a frame */
+	bool ping;    /* after the 101, a ping "hb" before the close */
 };
 
 static void *fake_run(void *arg)
@@ -672,6 +674,8 @@ static void *fake_run(void *arg)
 				    "Sec-WebSocket-Accept: %s\r\n\r\n",
 				    accept);
 		send(fd, r101, (size_t)n101, MSG_NOSIGNAL);
+		if (f->ping)
+			send(fd, "\x89\x02hb", 4, MSG_NOSIGNAL);
 		usleep(50 * 1000);
 		close(fd);
 		return NULL;
@@ -730,6 +734,35 @@ START_TEST(dropped_after_open)
 	ck_assert_str_eq(fx.res.summary,
 			 "open, closed 1006 unclean (the connection was "
 			 "closed without a close frame)");
+}
+END_TEST
+
+/* A server's ping is answered by the client on its own: the pong's event
+ * says so (replay's timing leaves such pongs out of the sends). */
+START_TEST(automatic_pong)
+{
+	struct fake f = {.upgrade = true, .ping = true};
+	fake_start(&f);
+	struct scn_step s[] = {st(SCN_EXPECT_OPEN), st_closed(1006, 0, NULL)};
+	struct scn_client c = client("pinged", s, 2);
+	char u[128];
+	snprintf(u, sizeof(u), "ws://127.0.0.1:%d/x", f.port);
+	run(&c, u);
+	pthread_join(f.th, NULL);
+	close(f.lfd);
+	ck_assert_msg(fx.res.passed, "%s", fx.res.failure);
+	size_t pongs = 0;
+	for (size_t i = 0; i < fx.obs.n; i++) {
+		const struct sim_event *e = &fx.obs.ev[i];
+		if (e->ev == SIM_EV_SEND && e->code == WS_OP_PONG) {
+			ck_assert(e->automatic);
+			ck_assert_str_eq(e->text, "pong \"hb\" (automatic)");
+			pongs++;
+		} else {
+			ck_assert(!e->automatic);
+		}
+	}
+	ck_assert_uint_eq(pongs, 1);
 }
 END_TEST
 
@@ -838,6 +871,7 @@ static Suite *client_suite(void)
 	add(s, tcase_create("timeout"), timeout_silent);
 	add(s, tcase_create("head_500"), head_500_kept_open);
 	add(s, tcase_create("dropped"), dropped_after_open);
+	add(s, tcase_create("automatic_pong"), automatic_pong);
 	add(s, tcase_create("bad_urls"), bad_urls);
 	add(s, tcase_create("send_failed"), send_after_failed_handshake);
 	add(s, tcase_create("abort"), abort_client);

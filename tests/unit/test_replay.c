@@ -113,13 +113,15 @@ END_TEST
 
 /* ---- matching with the observer's events ------------------------------- */
 
-static void ev(struct sim_observer *o, uint64_t t_us, const char *who,
-	       enum sim_ev e, int code, const char *text)
+static struct sim_event *ev(struct sim_observer *o, uint64_t t_us,
+			    const char *who, enum sim_ev e, int code,
+			    const char *text)
 {
 	struct sim_event *v =
 	    sim_obs_add(o, SIM_HOP_CLIENT, e, who, code, "%s", text);
 	ck_assert_ptr_nonnull(v);
 	v->t_us = t_us; /* given, not the clock's */
+	return v;
 }
 
 static const char REC[] =
@@ -154,7 +156,8 @@ static void replay_log(struct sim_observer *o)
 	ev(o, 110400, "c1", SIM_EV_SEND, WS_OP_TEXT, "text \"a\"");
 	/* a server ping and the client's automatic pong: not a send */
 	ev(o, 110500, "c1", SIM_EV_RECV, WS_OP_PING, "ping \"hb\"");
-	ev(o, 110510, "c1", SIM_EV_SEND, WS_OP_PONG, "pong \"hb\" (automatic)");
+	ev(o, 110510, "c1", SIM_EV_SEND, WS_OP_PONG, "pong \"hb\" (automatic)")
+	    ->automatic = true;
 	ev(o, 111900, "c1", SIM_EV_RECV, WS_OP_TEXT, "text \"a\"");
 	/* the repeat: two sends, two echoes */
 	for (int k = 0; k < 2; k++) {
