@@ -36,6 +36,37 @@ void seg_str(struct script *sc, enum cap_dir dir, uint64_t ts, const char *s)
 	proto_buf_append_str(seg_add(sc, dir, ts), s);
 }
 
+void seg_client_hello(struct script *sc, uint64_t ts)
+{
+	static const uint8_t ext_sni[] = {0x00, 0x00, 0x00, 0x0e, 0x00, 0x0c,
+					  0x00, 0x00, 0x09, 'l',  'o',	'c',
+					  'a',	'l',  'h',  'o',  's',	't'};
+	static const uint8_t ext_sv[] = {0x00, 0x2b, 0x00, 0x05, 0x04,
+					 0x03, 0x04, 0x03, 0x03};
+	struct proto_buf hs = PROTO_BUF_INIT;
+	proto_buf_append_u16(&hs, 0x0303);
+	for (int i = 0; i < 32; i++)
+		proto_buf_append_u8(&hs, (uint8_t)i);
+	proto_buf_append_u8(&hs, 0);
+	proto_buf_append_u16(&hs, 2);
+	proto_buf_append_u16(&hs, 0x1301);
+	proto_buf_append_u8(&hs, 1);
+	proto_buf_append_u8(&hs, 0);
+	proto_buf_append_u16(&hs, sizeof(ext_sni) + sizeof(ext_sv));
+	proto_buf_append(&hs, ext_sni, sizeof(ext_sni));
+	proto_buf_append(&hs, ext_sv, sizeof(ext_sv));
+	struct proto_buf *b = seg_add(sc, CAP_C2S, ts);
+	size_t n = proto_buf_size(&hs);
+	proto_buf_append_u8(b, 0x16);
+	proto_buf_append_u16(b, 0x0301);
+	proto_buf_append_u16(b, (uint16_t)(n + 4));
+	proto_buf_append_u8(b, 1);
+	proto_buf_append_u8(b, 0);
+	proto_buf_append_u16(b, (uint16_t)n);
+	proto_buf_append(b, proto_buf_head(&hs), n);
+	proto_buf_free(&hs);
+}
+
 void seg_gap(struct script *sc, enum cap_dir dir, uint64_t ts, uint64_t n)
 {
 	struct seg *g = seg_new(sc, dir, ts);
@@ -70,7 +101,7 @@ void script_feed(struct cap_tcp_sink *k, const struct script *sc, int how,
 	struct cap_conn c = {.id = sc->id,
 			     .client = sc->client,
 			     .server = sc->server,
-			     .saw_syn = true};
+			     .saw_syn = !sc->no_syn};
 	c.first_us = sc->n ? sc->s[0].ts : 0;
 	k->open(k->ctx, &c);
 	uint64_t last = 0;
@@ -113,5 +144,19 @@ void script_feed(struct cap_tcp_sink *k, const struct script *sc, int how,
 	k->end(k->ctx, &c, CAP_C2S, CAP_END_FIN, last);
 	if (sc->server_fin)
 		k->end(k->ctx, &c, CAP_S2C, CAP_END_FIN, last);
+	if (sc->tls && k->tls)
+		k->tls(k->ctx, &c, sc->tls);
 	k->close(k->ctx, &c);
+}
+
+char *sessions_written(struct cap_sessions *s,
+		       int (*write)(struct cap_sessions *, FILE *))
+{
+	char *out = NULL;
+	size_t n = 0;
+	FILE *f = open_memstream(&out, &n);
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(write(s, f), 0);
+	fclose(f);
+	return out;
 }

@@ -9,6 +9,7 @@
 #include "cap_script.h"
 #include "cap_scn.h"
 #include "cap_session.h"
+#include "cap_tls.h"
 #include "check_main.h"
 #include "proto_buf.h"
 #include "scn.h"
@@ -344,6 +345,69 @@ START_TEST(failed_upgrade_and_http)
 }
 END_TEST
 
+/* Sessions that were TLS on the wire: the decrypted ones keep their
+ * scheme and their TLS facts as a comment, one that stayed TLS is named
+ * with the reason. */
+START_TEST(tls_sessions)
+{
+	struct cap_tls_info in13, in12;
+	memset(&in13, 0, sizeof(in13));
+	in13.state = CAP_TLS_DECRYPTING;
+	snprintf(in13.sni, sizeof(in13.sni), "example.test");
+	in13.offered[0] = 0x0304;
+	in13.noffered = 1;
+	in13.version = 0x0304;
+	in13.suite = 0x1301;
+	in13.keylog_entry = true;
+	in13.stop_err[CAP_S2C] = CAP_TLS_E_NO_SECRET;
+	in12 = in13;
+	/* an SNI that would break the comment line */
+	snprintf(in12.sni, sizeof(in12.sni), "a\nb");
+	in12.version = 0x0303;
+	in12.suite = 0xc02f;
+	in12.stop_err[CAP_S2C] = 0;
+	struct script ws, web, raw;
+	echo_script(&ws);
+	ws.tls = &in13;
+	script_init(&web, 2, 50001, 443);
+	web.tls = &in12;
+	seg_str(&web, CAP_C2S, 200000, "GET /page HTTP/1.1\r\nHost: a\r\n\r\n");
+	seg_str(&web, CAP_S2C, 201000, "HTTP/1.1 204 No Content\r\n\r\n");
+	script_init(&raw, 3, 50002, 443);
+	seg_client_hello(&raw, 300000);
+	struct script *scs[] = {&ws, &web, &raw};
+	char *text;
+	struct scn_file *f = roundtrip(scs, 3, false, &text);
+	ck_assert_uint_eq(f->nclients, 2);
+	ck_assert_str_eq(client_named(f, "c1")->url,
+			 "wss://127.0.0.1:18080/examples/websocket/"
+			 "echoProgrammatic?room=1");
+	ck_assert_str_eq(client_named(f, "c2")->url, "https://a/page");
+	static const char *const want[] = {
+	    "\n# recorded over TLS1.3 (TLS_AES_128_GCM_SHA256), SNI "
+	    "example.test, decrypted with the key log\nclient c1 \"wss://",
+	    "\n# recorded over TLS1.2 (TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256), "
+	    "SNI a?b, decrypted with the key log\nclient c2 \"https://",
+	    "\n# c1: decryption of what the server sent stopped (no "
+	    "SERVER_TRAFFIC_SECRET_0 line in the key log): what came after is "
+	    "not in the recording\n",
+	    "\n# connection #3 127.0.0.1:50002 -> 127.0.0.1:443: TLS, SNI "
+	    "localhost; not recorded, as it was not decrypted: no --keylog "
+	    "given\n",
+	    "\n# Its wss:// and https:// clients need --ca FILE or --insecure "
+	    "to trust\n",
+	};
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		ck_assert_msg(strstr(text, want[i]), "no %s in\n%s", want[i],
+			      text);
+	scn_free(f);
+	free(text);
+	script_free(&ws);
+	script_free(&web);
+	script_free(&raw);
+}
+END_TEST
+
 /* Nothing to replay: no file. */
 START_TEST(nothing_to_write)
 {
@@ -370,6 +434,7 @@ static Suite *cap_scn_suite(void)
 	tcase_add_test(tc, websocket_dropped);
 	tcase_add_test(tc, failed_upgrade_and_http);
 	tcase_add_test(tc, nothing_to_write);
+	tcase_add_test(tc, tls_sessions);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -68,24 +68,12 @@ static char *fingerprint(struct cap_sessions *s, bool times)
 
 static char *json_of(struct cap_sessions *s)
 {
-	char *out = NULL;
-	size_t n = 0;
-	FILE *f = open_memstream(&out, &n);
-	ck_assert_ptr_nonnull(f);
-	ck_assert_int_eq(cap_sessions_write_json(s, f), 0);
-	fclose(f);
-	return out;
+	return sessions_written(s, cap_sessions_write_json);
 }
 
 static char *summary_of(struct cap_sessions *s)
 {
-	char *out = NULL;
-	size_t n = 0;
-	FILE *f = open_memstream(&out, &n);
-	ck_assert_ptr_nonnull(f);
-	ck_assert_int_eq(cap_sessions_write_summary(s, f), 0);
-	fclose(f);
-	return out;
+	return sessions_written(s, cap_sessions_write_summary);
 }
 
 /* ---- a tiny JSON validator ------------------------------------------- */
@@ -817,34 +805,8 @@ START_TEST(json_payload_cap_and_tls)
 	script_free(&sc);
 
 	/* a TLS 1.3 ClientHello with SNI and supported_versions */
-	static const uint8_t ext_sni[] = {0x00, 0x00, 0x00, 0x0e, 0x00, 0x0c,
-					  0x00, 0x00, 0x09, 'l',  'o',	'c',
-					  'a',	'l',  'h',  'o',  's',	't'};
-	static const uint8_t ext_sv[] = {0x00, 0x2b, 0x00, 0x05, 0x04,
-					 0x03, 0x04, 0x03, 0x03};
-	struct proto_buf hs = PROTO_BUF_INIT;
-	proto_buf_append_u16(&hs, 0x0303);
-	for (int i = 0; i < 32; i++)
-		proto_buf_append_u8(&hs, (uint8_t)i);
-	proto_buf_append_u8(&hs, 0);
-	proto_buf_append_u16(&hs, 2);
-	proto_buf_append_u16(&hs, 0x1301);
-	proto_buf_append_u8(&hs, 1);
-	proto_buf_append_u8(&hs, 0);
-	proto_buf_append_u16(&hs, sizeof(ext_sni) + sizeof(ext_sv));
-	proto_buf_append(&hs, ext_sni, sizeof(ext_sni));
-	proto_buf_append(&hs, ext_sv, sizeof(ext_sv));
 	script_init(&sc, 9, 50020, 443);
-	struct proto_buf *b = seg_add(&sc, CAP_C2S, 5);
-	size_t n = proto_buf_size(&hs);
-	proto_buf_append_u8(b, 0x16);
-	proto_buf_append_u16(b, 0x0301);
-	proto_buf_append_u16(b, (uint16_t)(n + 4));
-	proto_buf_append_u8(b, 1);
-	proto_buf_append_u8(b, 0);
-	proto_buf_append_u16(b, (uint16_t)n);
-	proto_buf_append(b, proto_buf_head(&hs), n);
-	proto_buf_free(&hs);
+	seg_client_hello(&sc, 5);
 	for (int how = 0; how < 3; how++) {
 		s = run(&sc, how, 9, true);
 		struct cs_conn *c = s->conns[0];
@@ -859,6 +821,115 @@ START_TEST(json_payload_cap_and_tls)
 		free(j);
 		cap_sessions_free(s);
 	}
+	script_free(&sc);
+}
+END_TEST
+
+/* TLS without a filter in front: why not decrypted is the session's to
+ * say (no --keylog; the handshake not captured); with the filter's
+ * verdict (the `tls` event) a decrypted connection keeps its TLS facts. */
+START_TEST(tls_decryption_notes)
+{
+	struct script sc;
+	script_init(&sc, 9, 50020, 443);
+	seg_client_hello(&sc, 5);
+	struct cap_sessions *s = run(&sc, 0, 0, true);
+	char *j = json_of(s), *sum = summary_of(s);
+	assert_json_valid(j);
+	ck_assert_ptr_nonnull(
+	    strstr(j, "\"client_hello\":true,\"server_hello\":false,"
+		      "\"cipher_suite\":null,\"decrypted\":false,"
+		      "\"not_decrypted\":{\"reason\":\"no_keylog\",\"text\":"
+		      "\"no --keylog given\"},\"records\":{\"c2s\":0,"
+		      "\"s2c\":0},\"stopped\":{\"c2s\":null,\"s2c\":null}}"));
+	ck_assert_msg(strstr(sum, "selected ?; bytes c2s 79 s2c 0; not "
+				  "decrypted: no --keylog given\n"),
+		      "%s", sum);
+	free(j);
+	free(sum);
+	cap_sessions_free(s);
+	script_free(&sc);
+
+	/* application data records of a connection open before the
+	 * capture: TLS whose handshake was not captured */
+	static const uint8_t rec[] = {0x17, 0x03, 0x03, 0x00, 0x03, 1, 2, 3};
+	for (int syn = 0; syn < 2; syn++) {
+		script_init(&sc, 10, 50021, 443);
+		sc.no_syn = !syn;
+		proto_buf_append(seg_add(&sc, CAP_C2S, 5), rec, sizeof(rec));
+		proto_buf_append(seg_add(&sc, CAP_S2C, 6), rec, sizeof(rec));
+		s = run(&sc, 2, 0, true);
+		struct cs_conn *c = s->conns[0];
+		/* with a SYN seen, records without a handshake are no TLS */
+		ck_assert_int_eq(c->proto, syn ? CS_TCP : CS_TLS);
+		j = json_of(s);
+		sum = summary_of(s);
+		assert_json_valid(j);
+		ck_assert_msg(
+		    !syn == !!strstr(j, "\"client_hello\":false,\"server_"
+					"hello\":false,\"cipher_suite\":null,"
+					"\"decrypted\":false,\"not_"
+					"decrypted\":{\"reason\":\"no_"
+					"handshake\",\"text\":\"the "
+					"handshake was not captured: the "
+					"capture began mid-connection\"}"),
+		    "%s", j);
+		ck_assert(!syn == !!strstr(sum,
+					   "; not decrypted: the handshake "
+					   "was not captured: the capture "
+					   "began mid-connection\n"));
+		free(j);
+		free(sum);
+		cap_sessions_free(s);
+		script_free(&sc);
+	}
+
+	/* decrypted by the filter in front: an http connection that says
+	 * it was TLS, one direction stopped at a bad record */
+	struct cap_tls_info in;
+	memset(&in, 0, sizeof(in));
+	in.state = CAP_TLS_DECRYPTING;
+	snprintf(in.sni, sizeof(in.sni), "example.test");
+	in.offered[0] = 0x0304;
+	in.offered[1] = 0x0303;
+	in.noffered = 2;
+	in.version = 0x0304;
+	in.suite = 0x1302;
+	in.keylog_entry = true;
+	in.records[0] = 3;
+	in.records[1] = 5;
+	in.stop_err[1] = CAP_TLS_E_DECRYPT;
+	in.fail_record[1] = 9;
+	script_init(&sc, 12, 50022, 443);
+	sc.tls = &in;
+	seg_str(&sc, CAP_C2S, 5, "GET /x HTTP/1.1\r\nHost: a\r\n\r\n");
+	seg_str(&sc, CAP_S2C, 6, "HTTP/1.1 204 No Content\r\n\r\n");
+	s = run(&sc, 0, 0, true);
+	ck_assert_int_eq(s->conns[0]->proto, CS_HTTP);
+	j = json_of(s);
+	sum = summary_of(s);
+	assert_json_valid(j);
+	ck_assert_msg(
+	    strstr(j, "\"protocol\":\"http\"") &&
+		strstr(j,
+		       "\"tls\":{\"sni\":\"example.test\",\"offered\":"
+		       "[\"TLS1.3\",\"TLS1.2\"],\"selected\":\"TLS1.3\","
+		       "\"client_hello\":true,\"server_hello\":true,"
+		       "\"cipher_suite\":{\"id\":4866,\"name\":\"TLS_AES_"
+		       "256_GCM_SHA384\"},\"decrypted\":true,\"not_"
+		       "decrypted\":null,\"records\":{\"c2s\":3,\"s2c\":5},"
+		       "\"stopped\":{\"c2s\":null,\"s2c\":{\"reason\":"
+		       "\"decrypt_failed\",\"text\":\"decryption failed at "
+		       "s2c record 9 (bad authentication tag: wrong secret or "
+		       "corrupted data)\",\"dir\":\"s2c\",\"record\":9}}}"),
+	    "%s", j);
+	ck_assert_msg(strstr(sum, "; decrypted TLS1.3 TLS_AES_256_GCM_SHA384 "
+				  "sni=example.test; s2c decryption stopped: "
+				  "decryption failed at s2c record 9 (bad"),
+		      "%s", sum);
+	free(j);
+	free(sum);
+	cap_sessions_free(s);
 	script_free(&sc);
 }
 END_TEST
@@ -906,6 +977,7 @@ static Suite *cap_session_suite(void)
 	tcase_add_test(tc, legs_client_and_ajp_backend);
 	tcase_add_test(tc, redaction_and_filter);
 	tcase_add_test(tc, json_payload_cap_and_tls);
+	tcase_add_test(tc, tls_decryption_notes);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
 	return s;
