@@ -206,9 +206,9 @@ static void tf_data(void *ctx, struct cap_conn *cc, enum cap_dir dir,
 		}
 		size_t cn = proto_buf_size(&tc->held[CAP_C2S]);
 		if (cn == 0) {
+			/* the server spoke first */
 			if (proto_buf_size(&tc->held[CAP_S2C]))
-				go_pass(tc, dir,
-					0); /* the server spoke first */
+				go_pass(tc, dir, 0);
 			return;
 		}
 		const uint8_t *h = proto_buf_head(&tc->held[CAP_C2S]);

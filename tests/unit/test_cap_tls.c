@@ -839,7 +839,8 @@ START_TEST(why_no_keylog_no_key)
 	cap_keylog_free(kl);
 
 	/* lines for it, but not the handshake secrets */
-	char *text = strdup((const char *)proto_buf_head(&r->keylog));
+	char *text = strndup((const char *)proto_buf_head(&r->keylog),
+			     proto_buf_size(&r->keylog));
 	for (char *l = text; (l = strstr(l, "HANDSHAKE_TRAFFIC_SECRET"));)
 		*l = 'X';
 	kl = keylog_text(text);
@@ -856,8 +857,9 @@ START_TEST(why_no_keylog_no_key)
 	struct opts o12 = {TLS1_2_VERSION, "ECDHE-ECDSA-AES128-GCM-SHA256", 0,
 			   0};
 	run_session(&o12, r);
-	const char *cr =
-	    strstr((const char *)proto_buf_head(&r->keylog), "CLIENT_RANDOM ");
+	text = strndup((const char *)proto_buf_head(&r->keylog),
+		       proto_buf_size(&r->keylog));
+	const char *cr = strstr(text, "CLIENT_RANDOM ");
 	ck_assert_ptr_nonnull(cr);
 	struct proto_buf other = PROTO_BUF_INIT;
 	proto_buf_appendf(&other, "CLIENT_TRAFFIC_SECRET_0 %.64s %.64s\n",
@@ -871,6 +873,7 @@ START_TEST(why_no_keylog_no_key)
 	cap_sessions_free(ss);
 	cap_keylog_free(kl);
 	proto_buf_free(&other);
+	free(text);
 	rec_free(r);
 	free(r);
 }
