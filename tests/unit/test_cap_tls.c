@@ -807,19 +807,59 @@ static struct cap_keylog *keylog_text(const char *text)
 	return kl;
 }
 
-static const struct route ALL = {0};
+/* A recorded session with its own key log, and what the filter said. */
+struct recorded {
+	struct rec *r;
+	struct cap_keylog *kl;
+	struct freport rep;
+	struct cap_tls_filter_stats st;
+};
+
+static void recorded_new(struct recorded *x, const struct opts *o)
+{
+	memset(x, 0, sizeof(*x));
+	x->r = malloc(sizeof(*x->r));
+	run_session(o, x->r);
+	x->kl = keylog_of(x->r);
+}
+
+/* Its chunks as rt says (NULL: all of them) through the filter with `kl`
+ * (NULL: to the session sink alone). */
+static struct cap_sessions *recorded_route(struct recorded *x,
+					   const struct cap_keylog *kl,
+					   const struct route *rt)
+{
+	static const struct route all = {0};
+	return route(x->r, kl, &x->rep, rt ? rt : &all, &x->st);
+}
+
+static void recorded_free(struct recorded *x)
+{
+	cap_keylog_free(x->kl);
+	rec_free(x->r);
+	free(x->r);
+}
+
+/* The recorded key log with every `label` renamed (an unknown line). */
+static struct cap_keylog *keylog_without(const struct rec *r, const char *label)
+{
+	char *text = strndup((const char *)proto_buf_head(&r->keylog),
+			     proto_buf_size(&r->keylog));
+	for (char *l = text; (l = strstr(l, label));)
+		*l = 'X';
+	struct cap_keylog *kl = keylog_text(text);
+	free(text);
+	return kl;
+}
 
 START_TEST(why_no_keylog_no_key)
 {
 	struct opts o = {TLS1_3_VERSION, "TLS_AES_128_GCM_SHA256", 0, 0};
-	struct rec *r = malloc(sizeof(*r));
-	run_session(&o, r);
-	struct freport rep;
-	memset(&rep, 0, sizeof(rep));
-	struct cap_tls_filter_stats st;
+	struct recorded x;
+	recorded_new(&x, &o);
 
 	/* no filter at all: no --keylog */
-	struct cap_sessions *ss = route(r, NULL, &rep, &ALL, &st);
+	struct cap_sessions *ss = recorded_route(&x, NULL, NULL);
 	check_why(ss, CAP_TLS_E_NO_KEYLOG, "no --keylog given");
 	char *j = sessions_written(ss, cap_sessions_write_json);
 	ck_assert_ptr_nonnull(
@@ -831,34 +871,29 @@ START_TEST(why_no_keylog_no_key)
 
 	/* a key log without this client random */
 	struct cap_keylog *kl = cap_keylog_new();
-	ss = route(r, kl, &rep, &ALL, &st);
+	ss = recorded_route(&x, kl, NULL);
 	check_why(ss, CAP_TLS_E_NO_SECRET,
 		  "no key log line for this client random");
-	ck_assert_uint_eq(st.no_key, 1);
+	ck_assert_uint_eq(x.st.no_key, 1);
 	cap_sessions_free(ss);
 	cap_keylog_free(kl);
 
 	/* lines for it, but not the handshake secrets */
-	char *text = strndup((const char *)proto_buf_head(&r->keylog),
-			     proto_buf_size(&r->keylog));
-	for (char *l = text; (l = strstr(l, "HANDSHAKE_TRAFFIC_SECRET"));)
-		*l = 'X';
-	kl = keylog_text(text);
-	ss = route(r, kl, &rep, &ALL, &st);
+	kl = keylog_without(x.r, "HANDSHAKE_TRAFFIC_SECRET");
+	ss = recorded_route(&x, kl, NULL);
 	check_why(ss, CAP_TLS_E_NO_SECRET,
 		  "no handshake traffic secrets in the key log for this "
 		  "client random");
 	cap_sessions_free(ss);
 	cap_keylog_free(kl);
-	free(text);
-	rec_free(r);
+	recorded_free(&x);
 
-	/* TLS 1.2 with a TLS 1.3 line for its client random */
+	/* TLS 1.2 with only a TLS 1.3 line for its client random */
 	struct opts o12 = {TLS1_2_VERSION, "ECDHE-ECDSA-AES128-GCM-SHA256", 0,
 			   0};
-	run_session(&o12, r);
-	text = strndup((const char *)proto_buf_head(&r->keylog),
-		       proto_buf_size(&r->keylog));
+	recorded_new(&x, &o12);
+	char *text = strndup((const char *)proto_buf_head(&x.r->keylog),
+			     proto_buf_size(&x.r->keylog));
 	const char *cr = strstr(text, "CLIENT_RANDOM ");
 	ck_assert_ptr_nonnull(cr);
 	struct proto_buf other = PROTO_BUF_INIT;
@@ -866,7 +901,7 @@ START_TEST(why_no_keylog_no_key)
 			  cr + 14, cr + 14 + 65);
 	proto_buf_append_u8(&other, 0);
 	kl = keylog_text((const char *)proto_buf_head(&other));
-	ss = route(r, kl, &rep, &ALL, &st);
+	ss = recorded_route(&x, kl, NULL);
 	check_why(ss, CAP_TLS_E_NO_SECRET,
 		  "no CLIENT_RANDOM line in the key log for this client "
 		  "random");
@@ -874,28 +909,21 @@ START_TEST(why_no_keylog_no_key)
 	cap_keylog_free(kl);
 	proto_buf_free(&other);
 	free(text);
-	rec_free(r);
-	free(r);
+	recorded_free(&x);
 }
 END_TEST
 
-/* Decrypted as far as the keys go, except for what cannot be. */
+/* The keys are there, but the version or the suite is not decrypted. */
 static void check_unsupported(const struct opts *o, int why, const char *text)
 {
-	struct rec *r = malloc(sizeof(*r));
-	run_session(o, r);
-	struct cap_keylog *kl = keylog_of(r);
-	struct freport rep;
-	memset(&rep, 0, sizeof(rep));
-	struct cap_tls_filter_stats st;
-	struct cap_sessions *ss = route(r, kl, &rep, &ALL, &st);
+	struct recorded x;
+	recorded_new(&x, o);
+	struct cap_sessions *ss = recorded_route(&x, x.kl, NULL);
 	check_why(ss, why, text);
-	ck_assert_int_eq(rep.last_err, why);
-	ck_assert_uint_eq(st.failed, 1);
+	ck_assert_int_eq(x.rep.last_err, why);
+	ck_assert_uint_eq(x.st.failed, 1);
 	cap_sessions_free(ss);
-	cap_keylog_free(kl);
-	rec_free(r);
-	free(r);
+	recorded_free(&x);
 }
 
 START_TEST(why_cipher)
@@ -924,42 +952,31 @@ END_TEST
 START_TEST(why_midstream)
 {
 	struct opts o = {TLS1_3_VERSION, "TLS_AES_128_GCM_SHA256", 0, 0};
-	struct rec *r = malloc(sizeof(*r));
-	run_session(&o, r);
-	struct cap_keylog *kl = keylog_of(r);
-	struct freport rep;
-	memset(&rep, 0, sizeof(rep));
-	struct cap_tls_filter_stats st;
-	struct route rt = {.from = r->app_chunk, .no_syn = true};
+	struct recorded x;
+	recorded_new(&x, &o);
+	struct route rt = {.from = x.r->app_chunk, .no_syn = true};
 	for (int k = 0; k < 2; k++) {
 		struct cap_sessions *ss =
-		    route(r, k ? kl : NULL, &rep, &rt, &st);
+		    recorded_route(&x, k ? x.kl : NULL, &rt);
 		check_why(ss, CAP_TLS_E_NO_HANDSHAKE,
 			  "the handshake was not captured: the capture began "
 			  "mid-connection");
 		if (k)
-			ck_assert_uint_eq(st.tls, 0);
+			ck_assert_uint_eq(x.st.tls, 0);
 		cap_sessions_free(ss);
 	}
-	cap_keylog_free(kl);
-	rec_free(r);
-	free(r);
+	recorded_free(&x);
 }
 END_TEST
 
 START_TEST(why_decrypt_failed)
 {
 	struct opts o = {TLS1_3_VERSION, "TLS_AES_128_GCM_SHA256", 0, 0};
-	struct rec *r = malloc(sizeof(*r));
-	run_session(&o, r);
-	struct freport rep;
-	memset(&rep, 0, sizeof(rep));
-	struct cap_tls_filter_stats st;
+	struct recorded x;
+	recorded_new(&x, &o);
+	struct rec *r = x.r;
 
 	/* a wrong server handshake secret: the first encrypted record */
-	struct proto_buf saved = PROTO_BUF_INIT;
-	proto_buf_append(&saved, proto_buf_head(&r->keylog),
-			 proto_buf_size(&r->keylog));
 	corrupt(&r->keylog, "SERVER_HANDSHAKE_TRAFFIC_SECRET");
 	struct cap_keylog *kl = keylog_of(r);
 	uint64_t first = find_record(r, CAP_S2C, 23, 0, NULL);
@@ -969,7 +986,7 @@ START_TEST(why_decrypt_failed)
 		 "decryption failed at s2c record %llu (bad authentication "
 		 "tag: wrong secret or corrupted data)",
 		 (unsigned long long)first);
-	struct cap_sessions *ss = route(r, kl, &rep, &ALL, &st);
+	struct cap_sessions *ss = recorded_route(&x, kl, NULL);
 	check_why(ss, CAP_TLS_E_DECRYPT, text);
 	char *j = sessions_written(ss, cap_sessions_write_json);
 	char want[64];
@@ -980,18 +997,13 @@ START_TEST(why_decrypt_failed)
 	cap_sessions_free(ss);
 	cap_keylog_free(kl);
 
-	/* the right secrets, a server record cut up on the way: decrypted,
+	/* the right secrets, a server record damaged on the way: decrypted,
 	 * but the server's side stops at that record */
-	proto_buf_reset(&r->keylog);
-	proto_buf_append(&r->keylog, proto_buf_head(&saved),
-			 proto_buf_size(&saved));
-	proto_buf_free(&saved);
-	kl = keylog_of(r);
 	size_t off = 0;
 	uint64_t bad = find_record(r, CAP_S2C, 23, first + 8, &off);
 	ck_assert_uint_gt(bad, 0);
 	r->wire[CAP_S2C].data[r->wire[CAP_S2C].off + off + 9] ^= 0x40;
-	ss = route(r, kl, &rep, &ALL, &st);
+	ss = recorded_route(&x, x.kl, NULL);
 	cap_sessions_finish(ss);
 	struct cs_tls_facts t;
 	ck_assert(cs_tls_facts(ss->conns[0], &t));
@@ -1010,9 +1022,7 @@ START_TEST(why_decrypt_failed)
 	ck_assert_msg(strstr(sum, text), "%s", sum);
 	free(sum);
 	cap_sessions_free(ss);
-	cap_keylog_free(kl);
-	rec_free(r);
-	free(r);
+	recorded_free(&x);
 }
 END_TEST
 
@@ -1020,20 +1030,16 @@ END_TEST
 START_TEST(why_gap_incomplete)
 {
 	struct opts o = {TLS1_2_VERSION, "ECDHE-ECDSA-AES128-GCM-SHA256", 0, 0};
-	struct rec *r = malloc(sizeof(*r));
-	run_session(&o, r);
-	struct cap_keylog *kl = keylog_of(r);
-	struct freport rep;
-	memset(&rep, 0, sizeof(rep));
-	struct cap_tls_filter_stats st;
+	struct recorded x;
+	recorded_new(&x, &o);
 	/* TLS 1.2: the client's second flight (key exchange, CCS, Finished)
 	 * goes missing */
 	size_t second = 0;
-	for (size_t i = 0, seen = 0; i < r->nchunks && !second; i++)
-		if (r->chunks[i].dir == CAP_C2S && ++seen == 2)
+	for (size_t i = 0, seen = 0; i < x.r->nchunks && !second; i++)
+		if (x.r->chunks[i].dir == CAP_C2S && ++seen == 2)
 			second = i;
 	struct route rt = {.gap_at = second, .gap_dir = CAP_C2S};
-	struct cap_sessions *ss = route(r, kl, &rep, &rt, &st);
+	struct cap_sessions *ss = recorded_route(&x, x.kl, &rt);
 	check_why(ss, CAP_TLS_E_GAP,
 		  "data missing from the capture before decryption began");
 	cap_sessions_free(ss);
@@ -1041,14 +1047,12 @@ START_TEST(why_gap_incomplete)
 	 * hello (keys, but nothing encrypted yet) */
 	for (size_t to = 1; to <= 2; to++) {
 		struct route cut = {.to = to};
-		ss = route(r, kl, &rep, &cut, &st);
+		ss = recorded_route(&x, x.kl, &cut);
 		check_why(ss, CAP_TLS_E_INCOMPLETE,
 			  "the handshake did not complete in the capture");
 		cap_sessions_free(ss);
 	}
-	cap_keylog_free(kl);
-	rec_free(r);
-	free(r);
+	recorded_free(&x);
 }
 END_TEST
 
@@ -1057,34 +1061,27 @@ START_TEST(why_bad_handshake)
 	/* a handshake record whose ClientHello is empty */
 	static const uint8_t bad[] = {0x16, 0x03, 0x01, 0x00, 0x04,
 				      0x01, 0x00, 0x00, 0x00};
-	struct rec *r = calloc(1, sizeof(*r));
-	proto_buf_append(&r->wire[CAP_C2S], bad, sizeof(bad));
-	r->chunks[0] = (struct chunk){CAP_C2S, 0, sizeof(bad)};
-	r->nchunks = 1;
-	struct cap_keylog *kl = cap_keylog_new();
-	struct freport rep;
-	memset(&rep, 0, sizeof(rep));
-	struct cap_tls_filter_stats st;
-	struct cap_sessions *ss = route(r, kl, &rep, &ALL, &st);
+	struct recorded x;
+	memset(&x, 0, sizeof(x));
+	x.r = calloc(1, sizeof(*x.r));
+	proto_buf_append(&x.r->wire[CAP_C2S], bad, sizeof(bad));
+	x.r->chunks[0] = (struct chunk){CAP_C2S, 0, sizeof(bad)};
+	x.r->nchunks = 1;
+	x.kl = cap_keylog_new();
+	struct cap_sessions *ss = recorded_route(&x, x.kl, NULL);
 	check_why(ss, CAP_TLS_E_HANDSHAKE, "malformed TLS handshake message");
-	ck_assert_int_eq(rep.last_err, CAP_TLS_E_HANDSHAKE);
+	ck_assert_int_eq(x.rep.last_err, CAP_TLS_E_HANDSHAKE);
 	cap_sessions_free(ss);
-	cap_keylog_free(kl);
-	rec_free(r);
-	free(r);
+	recorded_free(&x);
 }
 END_TEST
 
 START_TEST(decrypted_facts)
 {
 	struct opts o = {TLS1_3_VERSION, "TLS_CHACHA20_POLY1305_SHA256", 0, 0};
-	struct rec *r = malloc(sizeof(*r));
-	run_session(&o, r);
-	struct cap_keylog *kl = keylog_of(r);
-	struct freport rep;
-	memset(&rep, 0, sizeof(rep));
-	struct cap_tls_filter_stats st;
-	struct cap_sessions *ss = route(r, kl, &rep, &ALL, &st);
+	struct recorded x;
+	recorded_new(&x, &o);
+	struct cap_sessions *ss = recorded_route(&x, x.kl, NULL);
 	cap_sessions_finish(ss);
 	ck_assert_int_eq(ss->conns[0]->proto, CS_WS);
 	struct cs_tls_facts t;
@@ -1095,6 +1092,8 @@ START_TEST(decrypted_facts)
 	ck_assert_str_eq(t.offered, "TLS1.3");
 	ck_assert_str_eq(t.sni, "example.test");
 	ck_assert_uint_eq(t.suite, 0x1303);
+	ck_assert_uint_gt(t.records[0], 3);
+	ck_assert_uint_gt(t.records[1], 3);
 	char *j = sessions_written(ss, cap_sessions_write_json);
 	char want[512];
 	snprintf(want, sizeof(want),
@@ -1107,8 +1106,6 @@ START_TEST(decrypted_facts)
 		 (unsigned long long)t.records[0],
 		 (unsigned long long)t.records[1]);
 	ck_assert_msg(strstr(j, want), "no %s in %s", want, j);
-	ck_assert_uint_gt(t.records[0], 3);
-	ck_assert_uint_gt(t.records[1], 3);
 	free(j);
 	char *sum = sessions_written(ss, cap_sessions_write_summary);
 	ck_assert_msg(strstr(sum, "; decrypted TLS1.3 "
@@ -1117,9 +1114,7 @@ START_TEST(decrypted_facts)
 		      "%s", sum);
 	free(sum);
 	cap_sessions_free(ss);
-	cap_keylog_free(kl);
-	rec_free(r);
-	free(r);
+	recorded_free(&x);
 }
 END_TEST
 
