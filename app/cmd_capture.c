@@ -58,7 +58,10 @@ static const char usage_text[] =
     "(SSLKEYLOGFILE\n"
     "                   format); without it TLS connections show as tls "
     "with\n"
-    "                   their SNI and versions\n";
+    "                   their SNI and versions, and why they were not "
+    "decrypted;\n"
+    "                   with -o, decrypted sessions are written as "
+    "wss:// or https://\n";
 
 static struct cap_pcap *live_src;
 

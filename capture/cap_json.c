@@ -1,5 +1,5 @@
 /* `wssim capture --json`: the collected sessions as one JSON document,
- * schema "wssim-capture" version 1 (docs/capture-json.md). Strings are
+ * schema "wssim-capture" version 2 (docs/capture-json.md). Strings are
  * written as valid UTF-8 JSON (an invalid byte in a header becomes
  * \u00XX); text payloads that are not UTF-8 and binary payloads are
  * base64 (OpenSSL's EVP_EncodeBlock). Header values of Cookie,
@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cap_session_int.h"
+#include "cap_tls.h"
 
 /* Length of the UTF-8 sequence at p (1..4), or 0 if invalid. */
 static size_t utf8_seq(const uint8_t *p, size_t n)
@@ -289,6 +290,77 @@ static const char *end_name(const struct cs_dir *d)
 	}
 }
 
+/* Why (a connection or a direction) was not decrypted. */
+static void jreason(FILE *f, int why, const char *text, enum cap_dir dir,
+		    uint64_t record)
+{
+	fprintf(f, "{\"reason\":\"%s\",\"text\":", cap_tls_err_name(why));
+	jcstr(f, text);
+	if (why == CAP_TLS_E_DECRYPT)
+		fprintf(f, ",\"dir\":\"%s\",\"record\":%llu",
+			dir == CAP_C2S ? "c2s" : "s2c",
+			(unsigned long long)record);
+	fputc('}', f);
+}
+
+/* The "tls" object of a connection that was TLS on the wire. */
+static void jtls(FILE *f, const struct cs_tls_facts *t)
+{
+	fputs(",\"tls\":{\"sni\":", f);
+	if (t->sni)
+		jcstr(f, t->sni);
+	else
+		fputs("null", f);
+	fputs(",\"offered\":[", f);
+	const char *p = t->offered;
+	bool first = true;
+	while (*p) {
+		size_t l = strcspn(p, ",");
+		fputs(first ? "" : ",", f);
+		jstr(f, p, l);
+		first = false;
+		p += l + (p[l] == ',');
+	}
+	fputs("],\"selected\":", f);
+	if (t->selected[0])
+		jcstr(f, t->selected);
+	else
+		fputs("null", f);
+	fprintf(f, ",\"client_hello\":%s,\"server_hello\":%s",
+		t->client_hello ? "true" : "false",
+		t->server_hello ? "true" : "false");
+	fputs(",\"cipher_suite\":", f);
+	const char *name = cap_tls_suite_name(t->suite);
+	if (!t->suite) {
+		fputs("null", f);
+	} else {
+		fprintf(f, "{\"id\":%u,\"name\":", t->suite);
+		if (name)
+			jcstr(f, name);
+		else
+			fputs("null", f);
+		fputc('}', f);
+	}
+	fprintf(f, ",\"decrypted\":%s,\"not_decrypted\":",
+		t->decrypted ? "true" : "false");
+	if (t->decrypted)
+		fputs("null", f);
+	else
+		jreason(f, t->why, t->why_text, t->why_dir, t->why_record);
+	fprintf(f, ",\"records\":{\"c2s\":%llu,\"s2c\":%llu},\"stopped\":{",
+		(unsigned long long)t->records[0],
+		(unsigned long long)t->records[1]);
+	for (int d = 0; d < 2; d++) {
+		fputs(d ? ",\"s2c\":" : "\"c2s\":", f);
+		if (t->stop[d])
+			jreason(f, t->stop[d], t->stop_text[d], (enum cap_dir)d,
+				t->stop_record[d]);
+		else
+			fputs("null", f);
+	}
+	fputs("}}", f);
+}
+
 static int jconn(struct cap_sessions *s, FILE *f, const struct cs_conn *c)
 {
 	char cl[64], sv[64], outcome[256];
@@ -352,31 +424,9 @@ static int jconn(struct cap_sessions *s, FILE *f, const struct cs_conn *c)
 		fprintf(f, ",\"ajp\":{\"cping\":%llu,\"cpong\":%llu}",
 			(unsigned long long)c->cpings,
 			(unsigned long long)c->cpongs);
-	if (c->proto == CS_TLS) {
-		fputs(",\"tls\":{\"sni\":", f);
-		if (c->sni)
-			jcstr(f, c->sni);
-		else
-			fputs("null", f);
-		fputs(",\"offered\":[", f);
-		const char *p = c->tls_offered;
-		bool first = true;
-		while (*p) {
-			size_t l = strcspn(p, ",");
-			fputs(first ? "" : ",", f);
-			jstr(f, p, l);
-			first = false;
-			p += l + (p[l] == ',');
-		}
-		fputs("],\"selected\":", f);
-		if (c->tls_selected[0])
-			jcstr(f, c->tls_selected);
-		else
-			fputs("null", f);
-		fprintf(f, ",\"client_hello\":%s,\"server_hello\":%s}",
-			c->tls_client_hello ? "true" : "false",
-			c->tls_server_hello ? "true" : "false");
-	}
+	struct cs_tls_facts t;
+	if (cs_tls_facts(c, &t))
+		jtls(f, &t);
 	fputs(",\"notes\":[", f);
 	for (size_t i = 0; i < c->nnotes; i++) {
 		const struct cs_note *n = &c->notes[i];
@@ -395,7 +445,7 @@ int cap_sessions_write_json(struct cap_sessions *s, FILE *f)
 	cap_sessions_finish(s);
 	int rc = 0;
 	fprintf(f,
-		"{\"schema\":\"wssim-capture\",\"version\":1,"
+		"{\"schema\":\"wssim-capture\",\"version\":2,"
 		"\"first_packet_us\":%llu,\"redacted\":%s,\"messages_kept\":%s,"
 		"\"payload_cap\":%zu,\"connections\":[",
 		(unsigned long long)s->first_us,

@@ -13,21 +13,6 @@ struct cap_keylog {
 	size_t n, cap;
 };
 
-const char *cap_tls_strerror(int err)
-{
-	switch (err) {
-	case 0:
-		return "success";
-#define CAP_TLS_ERR_STR_(name, msg)                                            \
-	case CAP_TLS_E_##name:                                                 \
-		return msg;
-		CAP_TLS_ERR_MAP(CAP_TLS_ERR_STR_)
-#undef CAP_TLS_ERR_STR_
-	default:
-		return "unknown error";
-	}
-}
-
 struct cap_keylog *cap_keylog_new(void)
 {
 	return calloc(1, sizeof(struct cap_keylog));

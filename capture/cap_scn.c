@@ -6,7 +6,10 @@
  * in recorded order, the client's as sends with `wait`s for the recorded
  * pauses, the server's as expectations, and the close. Sends and answers
  * carry `at`: when they happened, since the request was sent (what `wssim
- * replay` compares the replay's timing with). */
+ * replay` compares the replay's timing with). A connection decrypted with
+ * a key log keeps its scheme (wss://, https://) and its TLS facts as a
+ * comment on the client; one that stayed TLS is named in a note saying
+ * why it could not be recorded. */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -62,6 +65,30 @@ static char *tmpl(struct build *b, const char *s)
 	if (!d)
 		b->oom = true;
 	return d;
+}
+
+/* s with every byte that is not printable ASCII as '?', into out (a
+ * comment must stay one line). */
+static void printable(const char *s, char *out, size_t len)
+{
+	size_t i = 0;
+	for (; s[i] && i + 1 < len; i++)
+		out[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
+	out[i] = '\0';
+}
+
+/* "TLS1.3 (TLS_AES_128_GCM_SHA256), SNI example.com" as far as known. */
+static void tls_words(const struct cs_tls_facts *t, char *out, size_t len)
+{
+	char sni[128];
+	printable(t->sni ? t->sni : "", sni, sizeof(sni));
+	snprintf(out, len, "%s%s%s%s%s%s", t->selected[0] ? t->selected : "TLS",
+		 t->suite_text[0] ? " (" : "", t->suite_text,
+		 t->suite_text[0] ? ")" : "",
+		 !t->client_hello ? ""
+		 : t->sni	  ? ", SNI "
+				  : ", no SNI",
+		 sni);
 }
 
 static void note(struct build *b, const char *client, const char *text)
@@ -167,7 +194,8 @@ static bool header_default(const char *name, bool ws)
 static char *make_url(struct build *b, const struct cs_conn *c,
 		      const struct cs_exchange *ex, bool ws)
 {
-	bool tls = c->tls_client_hello || c->sni;
+	struct cs_tls_facts tf;
+	bool tls = cs_tls_facts(c, &tf);
 	const char *scheme =
 	    ws ? (tls ? "wss" : "ws") : (tls ? "https" : "http");
 	char addr[80];
@@ -432,6 +460,48 @@ static void ws_messages(struct build *b, struct scn_client *cl,
 	}
 }
 
+/* A decrypted TLS connection: its facts as the client's comment, and a
+ * note for a direction whose decryption stopped. */
+static void client_tls(struct build *b, struct scn_client *cl,
+		       const struct cs_conn *c)
+{
+	struct cs_tls_facts t;
+	if (!cs_tls_facts(c, &t))
+		return;
+	char words[256], text[512];
+	tls_words(&t, words, sizeof(words));
+	snprintf(text, sizeof(text),
+		 "recorded over %s, decrypted with the key log", words);
+	cl->comment = dups(b, text);
+	for (int d = 0; d < 2; d++) {
+		if (!t.stop[d])
+			continue;
+		snprintf(text, sizeof(text),
+			 "decryption of what the %s sent stopped (%s): what "
+			 "came after is not in the recording",
+			 d == CAP_C2S ? "client" : "server", t.stop_text[d]);
+		note(b, cl->name, text);
+	}
+}
+
+/* A TLS connection that was not decrypted: a note saying so. */
+static void tls_not_recorded(struct build *b, const struct cs_conn *c)
+{
+	struct cs_tls_facts t;
+	if (!cs_tls_facts(c, &t))
+		return;
+	char cli[64], srv[64], who[160], words[256], text[512];
+	cs_endpoint_format(&c->client, cli, sizeof(cli));
+	cs_endpoint_format(&c->server, srv, sizeof(srv));
+	snprintf(who, sizeof(who), "connection #%llu %s -> %s",
+		 (unsigned long long)c->id, cli, srv);
+	tls_words(&t, words, sizeof(words));
+	snprintf(text, sizeof(text),
+		 "%s; not recorded, as it was not decrypted: %s", words,
+		 t.why_text);
+	note(b, who, text);
+}
+
 static void add_exchange(struct build *b, const struct cs_conn *c, size_t k,
 			 size_t nclients)
 {
@@ -446,6 +516,7 @@ static void add_exchange(struct build *b, const struct cs_conn *c, size_t k,
 	cl->has_start = true;
 	cl->start_ms = ex->req_us;
 	cl->url = make_url(b, c, ex, ws);
+	client_tls(b, cl, c);
 	client_headers(b, cl, ex, ws);
 	if (!ex->has_resp || !ex->status)
 		return;
@@ -521,8 +592,11 @@ int cap_scn_build(struct cap_sessions *s, const char *source,
 	proto_buf_free(&t);
 	for (size_t i = 0; i < s->nconns && !b.oom; i++) {
 		const struct cs_conn *c = s->conns[i];
-		if (c->leg_of || (c->proto != CS_HTTP && c->proto != CS_WS) ||
-		    !cs_conn_matches(s, c))
+		if (c->leg_of || !cs_conn_matches(s, c))
+			continue;
+		if (c->proto == CS_TLS)
+			tls_not_recorded(&b, c);
+		if (c->proto != CS_HTTP && c->proto != CS_WS)
 			continue;
 		size_t n = exchanges_of(c), done = 0;
 		for (size_t k = 0; k < c->nex && done < n && !b.oom; k++) {
@@ -568,6 +642,16 @@ int cap_scn_write(struct cap_sessions *s, const char *source, FILE *f)
 	      "# send and answer happened, since the request (for the timing "
 	      "drift).\n",
 	      f);
+	for (size_t i = 0; i < sc->nclients; i++) {
+		if (strncmp(sc->clients[i].url, "wss:", 4) &&
+		    strncmp(sc->clients[i].url, "https:", 6))
+			continue;
+		fputs("# Its wss:// and https:// clients need --ca FILE or "
+		      "--insecure to trust\n"
+		      "# the target's certificate.\n",
+		      f);
+		break;
+	}
 	if (notes)
 		fputs(notes, f);
 	fputc('\n', f);

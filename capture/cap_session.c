@@ -891,6 +891,8 @@ static bool tls_hello(struct cs_conn *c, enum cap_dir dir)
 		p += 1 + p[0]; /* compression */
 	} else {
 		c->tls_server_hello = true;
+		if (end - p >= 2)
+			c->tls_suite = (uint16_t)be16(p);
 		p += 3; /* suite, compression */
 		const char *v = cap_tls_version_name(legacy);
 		if (v)
@@ -975,6 +977,13 @@ static int detect(struct cs_conn *c)
 	} else if (b[0] == 0x16 && b[1] == 0x03) {
 		c->proto = CS_TLS;
 		m = CS_M_TLS;
+	} else if (!c->saw_syn && b[0] >= 0x14 && b[0] <= 0x17 &&
+		   b[1] == 0x03) {
+		/* TLS records but no handshake: the capture began
+		 * mid-connection */
+		c->proto = CS_TLS;
+		c->tls_midstream = true;
+		m = CS_M_RAW;
 	} else {
 		size_t q = 0;
 		while (q < n && q < 32 && is_tchar(b[q]))
@@ -1292,8 +1301,9 @@ struct cap_sessions *cap_sessions_new(const struct cap_session_opts *opts)
 		return NULL;
 	if (opts)
 		s->opts = *opts;
-	s->sink = (struct cap_tcp_sink){s,	  sink_open, sink_data,
-					sink_gap, sink_end,  sink_close};
+	s->sink =
+	    (struct cap_tcp_sink){s,	    sink_open,	sink_data,  sink_gap,
+				  sink_end, sink_close, cs_sink_tls};
 	proto_buf_init(&s->scratch);
 	return s;
 }
@@ -1347,6 +1357,7 @@ void cap_sessions_free(struct cap_sessions *s)
 			free(c->d[k].close_reason);
 		free(c->extensions);
 		free(c->sni);
+		free(c->tls);
 		free(c);
 	}
 	free(s->conns);

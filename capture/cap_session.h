@@ -62,7 +62,7 @@ size_t cap_sessions_count(const struct cap_sessions *s);
  * writing failed (errno from stdio). */
 int cap_sessions_write_summary(struct cap_sessions *s, FILE *f);
 
-/* One JSON document (schema "wssim-capture" version 1) to `f`. Returns
+/* One JSON document (schema "wssim-capture" version 2) to `f`. Returns
  * 0, or -1 when writing failed or memory ran out. */
 int cap_sessions_write_json(struct cap_sessions *s, FILE *f);
 

@@ -128,7 +128,12 @@ struct cs_conn {
 	char *sni;
 	char tls_offered[64];  /* "TLS1.3,TLS1.2" */
 	char tls_selected[16]; /* "TLS1.3" */
+	uint16_t tls_suite;    /* from the ServerHello; 0 unknown */
 	bool tls_client_hello, tls_server_hello;
+	bool tls_midstream;	  /* records but no handshake: the capture began
+				     mid-connection */
+	struct cap_tls_info *tls; /* what the TLS filter made of it, or NULL
+				     (cap_session_tls.c) */
 	uint64_t cpings, cpongs;
 	/* legs */
 	uint64_t leg_of;      /* this is a backend leg of that connection */
@@ -146,6 +151,36 @@ struct cap_sessions {
 	struct http1_head head; /* scratch */
 	struct proto_buf scratch;
 };
+
+/* What the writers say of a connection that was TLS on the wire, from the
+ * session's own view of the hellos (a `tls` connection) or from the TLS
+ * filter's (a decrypted one): cs_tls_facts (cap_session_tls.c). */
+struct cs_tls_facts {
+	const char *sni;     /* NULL: none sent */
+	char offered[64];    /* "TLS1.3,TLS1.2"; "" unknown */
+	char selected[16];   /* "TLS1.3"; "" unknown */
+	uint16_t suite;	     /* 0: unknown */
+	char suite_text[48]; /* its IANA name, or "0x00ff"; "" unknown */
+	bool client_hello, server_hello;
+	bool decrypted;	    /* at least one record decrypted */
+	int why;	    /* not decrypted: a CAP_TLS_E_* code, else 0 */
+	char why_text[192]; /* ... and the phrase for it */
+	enum cap_dir why_dir;
+	uint64_t why_record;	 /* CAP_TLS_E_DECRYPT: the failing record */
+	uint64_t records[2];	 /* decrypted records per direction */
+	int stop[2];		 /* decrypted, but that direction stopped:
+				    why (CAP_TLS_E_*), else 0 */
+	char stop_text[2][192];	 /* ... and the phrase for it */
+	uint64_t stop_record[2]; /* CAP_TLS_E_DECRYPT: the failing record */
+};
+
+/* The facts of c when it was TLS on the wire (returns true), else false. */
+bool cs_tls_facts(const struct cs_conn *c, struct cs_tls_facts *f);
+
+/* The session sink's `tls` event (cap_stream.h): keep the filter's
+ * verdict with the connection. */
+void cs_sink_tls(void *ctx, struct cap_conn *cc,
+		 const struct cap_tls_info *info);
 
 /* cap_session.c, for the writers */
 bool cs_conn_matches(const struct cap_sessions *s, const struct cs_conn *c);

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct cap_tls_info; /* cap_tls.h */
+
 /* An endpoint: IPv4 or IPv6 address and port. */
 struct cap_endpoint {
 	uint8_t family;	  /* 4 or 6 */
@@ -65,6 +67,12 @@ struct cap_tcp_sink {
 	void (*end)(void *ctx, struct cap_conn *c, enum cap_dir dir,
 		    enum cap_end how, uint64_t ts_us);
 	void (*close)(void *ctx, struct cap_conn *c);
+	/* Optional (NULL: not wanted): what a TLS filter in front of this
+	 * sink (cap_tls.h) made of a TLS connection: its hellos and whether
+	 * and why not it was decrypted (borrowed for the call). At most once
+	 * per connection, before `close`. */
+	void (*tls)(void *ctx, struct cap_conn *c,
+		    const struct cap_tls_info *info);
 };
 
 #endif

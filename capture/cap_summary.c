@@ -1,10 +1,31 @@
 /* The default output of `wssim capture`: one line per connection (id,
  * endpoints, protocol, first request line and status, outcome, message
- * counts and bytes per direction, gaps, leg links). Reads what
+ * counts and bytes per direction, gaps, leg links, and for one that was
+ * TLS on the wire whether it was decrypted or why not). Reads what
  * cap_session.c collected; prints nothing else. */
 #include <stdio.h>
 
 #include "cap_session_int.h"
+
+/* Whether a connection that was TLS on the wire was decrypted, or why
+ * not. */
+static void write_tls(const struct cs_conn *c, FILE *f)
+{
+	struct cs_tls_facts t;
+	if (!cs_tls_facts(c, &t))
+		return;
+	if (!t.decrypted) {
+		fprintf(f, "; not decrypted: %s", t.why_text);
+		return;
+	}
+	fprintf(f, "; decrypted %s %s", t.selected, t.suite_text);
+	if (t.sni)
+		fprintf(f, " sni=%s", t.sni);
+	for (int d = 0; d < 2; d++)
+		if (t.stop[d])
+			fprintf(f, "; %s decryption stopped: %s",
+				d == CAP_C2S ? "c2s" : "s2c", t.stop_text[d]);
+}
 
 static int write_conn(struct cap_sessions *s, const struct cs_conn *c, FILE *f)
 {
@@ -41,6 +62,7 @@ static int write_conn(struct cap_sessions *s, const struct cs_conn *c, FILE *f)
 	if (c->backend_leg)
 		fprintf(f, "; backend leg #%llu",
 			(unsigned long long)c->backend_leg);
+	write_tls(c, f);
 	(void)s;
 	return fputc('\n', f) == EOF ? -1 : 0;
 }

@@ -93,24 +93,30 @@ static void report(struct cap_tls *t, enum cap_dir dir, int err,
 	t->cbs.report(t->cbs.ctx, dir, err, msg);
 }
 
-/* End decryption of one direction (what it holds counts as undecrypted). */
-static void stop_dir(struct cap_tls *t, enum cap_dir dir)
+/* End decryption of one direction for `err` (what it holds counts as
+ * undecrypted). */
+static void stop_dir(struct cap_tls *t, enum cap_dir dir, int err)
 {
 	struct tls_dir *d = &t->d[dir];
 	if (t->info.stopped[dir])
 		return;
 	t->info.stopped[dir] = true;
+	t->info.stop_err[dir] = err;
 	t->info.undecrypted[dir] += proto_buf_size(&d->in);
 	proto_buf_reset(&d->in);
 	proto_buf_reset(&d->hs);
 }
 
-/* The connection will not be decrypted: stop both directions. */
-static void give_up(struct cap_tls *t, enum cap_tls_state st)
+/* The connection will not be decrypted, for `err` found in `dir`: stop
+ * both directions. */
+static void give_up(struct cap_tls *t, enum cap_tls_state st, enum cap_dir dir,
+		    int err)
 {
 	t->info.state = st;
-	stop_dir(t, CAP_C2S);
-	stop_dir(t, CAP_S2C);
+	t->info.err = err;
+	t->info.err_dir = dir;
+	stop_dir(t, CAP_C2S, err);
+	stop_dir(t, CAP_S2C, err);
 }
 
 /* A problem in one direction: reported, the direction stops; before the
@@ -120,11 +126,11 @@ static void fail(struct cap_tls *t, enum cap_dir dir, int err, const char *what)
 	report(t, dir, err, "%s: %s%s%s", dir_name(dir), cap_tls_strerror(err),
 	       what ? ": " : "", what ? what : "");
 	if (t->info.state == CAP_TLS_HELLO)
-		give_up(t, CAP_TLS_NOT_TLS);
+		give_up(t, CAP_TLS_NOT_TLS, dir, err);
 	else if (t->info.state == CAP_TLS_KEYS)
-		give_up(t, CAP_TLS_FAILED);
+		give_up(t, CAP_TLS_FAILED, dir, err);
 	else
-		stop_dir(t, dir);
+		stop_dir(t, dir, err);
 }
 
 /* ---- key derivation -------------------------------------------------- */
@@ -322,6 +328,7 @@ static int client_hello(struct cap_tls *t, const uint8_t *b, size_t n)
 	memcpy(t->client_random, random, 32);
 	t->have_ch = true;
 	t->e = cap_keylog_find(t->kl, t->client_random);
+	t->info.keylog_entry = t->e != NULL;
 	return 0;
 }
 
@@ -364,7 +371,7 @@ static void not_decrypting(struct cap_tls *t, enum cap_tls_state st, int err,
 	const char *v = cap_tls_version_name(t->info.version);
 	report(t, CAP_S2C, err, "%s (%s, suite 0x%04x, SNI '%s')", why,
 	       v ? v : "unknown version", t->info.suite, t->info.sni);
-	give_up(t, st);
+	give_up(t, st, CAP_S2C, err);
 }
 
 static int server_hello(struct cap_tls *t, const uint8_t *b, size_t n)
@@ -565,7 +572,7 @@ static int after_record13(struct cap_tls *t, enum cap_dir dir)
 			    "%s: no %s line for this connection", dir_name(dir),
 			    s == CAP_KL_CLIENT_AP ? "CLIENT_TRAFFIC_SECRET_0"
 						  : "SERVER_TRAFFIC_SECRET_0");
-			stop_dir(t, dir);
+			stop_dir(t, dir, CAP_TLS_E_NO_SECRET);
 			return 0;
 		}
 		return keys_from_secret(t, &d->k, t->e->secret[s], t->hash_len);
@@ -604,8 +611,9 @@ static int record_encrypted(struct cap_tls *t, enum cap_dir dir,
 	}
 	if (n < 0) {
 		char what[96];
+		t->info.fail_record[dir] = t->info.seen[dir] + 1;
 		snprintf(what, sizeof(what), "record %llu of this direction",
-			 (unsigned long long)d->k.seq);
+			 (unsigned long long)t->info.fail_record[dir]);
 		fail(t, dir, n, what);
 		return 0;
 	}
@@ -701,6 +709,7 @@ static bool process(struct cap_tls *t, enum cap_dir dir, int *err)
 		if (r == 1)
 			break;
 		progress = true;
+		t->info.seen[dir]++;
 		if (!t->info.stopped[dir])
 			proto_buf_consume(&d->in, 5 + len);
 	}

@@ -35,26 +35,37 @@
 
 #include "cap_stream.h"
 
+/* The codes: name, the keyword `wssim capture --json` reports a reason
+ * by (docs/capture-json.md), and the message. The last three are never
+ * returned by the functions here: they name why a TLS connection was not
+ * decrypted where no decryptor ran (cap_session_tls.c). */
 #define CAP_TLS_ERR_MAP(X)                                                     \
-	X(NOMEM, "out of memory")                                              \
-	X(KEYLOG_IO, "cannot read the key log")                                \
-	X(KEYLOG_SYNTAX, "malformed key log line")                             \
-	X(RECORD, "malformed TLS record")                                      \
-	X(HANDSHAKE, "malformed TLS handshake message")                        \
-	X(VERSION, "unsupported TLS version")                                  \
-	X(CIPHER, "unsupported cipher suite")                                  \
-	X(NO_SECRET, "no key log secret for this connection")                  \
-	X(DECRYPT, "record authentication failed (wrong secret or corrupted "  \
-		   "data)")                                                    \
-	X(GAP, "data missing from the capture")                                \
-	X(RENEGOTIATION, "TLS 1.2 renegotiation is not supported")             \
-	X(EARLY_DATA, "TLS 1.3 early data (0-RTT) is not decrypted")           \
-	X(TOO_BIG, "too much data buffered")                                   \
-	X(CRYPTO, "OpenSSL error")
+	X(NOMEM, "nomem", "out of memory")                                     \
+	X(KEYLOG_IO, "keylog_io", "cannot read the key log")                   \
+	X(KEYLOG_SYNTAX, "keylog_syntax", "malformed key log line")            \
+	X(RECORD, "bad_record", "malformed TLS record")                        \
+	X(HANDSHAKE, "bad_handshake", "malformed TLS handshake message")       \
+	X(VERSION, "version", "unsupported TLS version")                       \
+	X(CIPHER, "cipher", "unsupported cipher suite")                        \
+	X(NO_SECRET, "no_key", "no key log secret for this connection")        \
+	X(DECRYPT, "decrypt_failed",                                           \
+	  "record authentication failed (wrong secret or corrupted data)")     \
+	X(GAP, "gap", "data missing from the capture")                         \
+	X(RENEGOTIATION, "renegotiation",                                      \
+	  "TLS 1.2 renegotiation is not supported")                            \
+	X(EARLY_DATA, "early_data",                                            \
+	  "TLS 1.3 early data (0-RTT) is not decrypted")                       \
+	X(TOO_BIG, "too_big", "too much data buffered")                        \
+	X(CRYPTO, "crypto", "OpenSSL error")                                   \
+	X(INCOMPLETE, "incomplete",                                            \
+	  "the handshake did not complete in the "                             \
+	  "capture")                                                           \
+	X(NO_KEYLOG, "no_keylog", "no --keylog given")                         \
+	X(NO_HANDSHAKE, "no_handshake", "the handshake was not captured")
 
 enum cap_tls_err {
 	CAP_TLS_OK = 0,
-#define CAP_TLS_ERR_ENUM_(name, msg) CAP_TLS_E_##name,
+#define CAP_TLS_ERR_ENUM_(name, key, msg) CAP_TLS_E_##name,
 	CAP_TLS_ERR_FIRST_ = -2000,
 	CAP_TLS_ERR_MAP(CAP_TLS_ERR_ENUM_)
 #undef CAP_TLS_ERR_ENUM_
@@ -63,6 +74,15 @@ enum cap_tls_err {
 
 /* The message for a CAP_TLS_E_* code (0: "success"); never NULL. */
 const char *cap_tls_strerror(int err);
+
+/* The keyword of a CAP_TLS_E_* code ("no_key", "cipher", ...; 0: "ok",
+ * others "error"); never NULL. */
+const char *cap_tls_err_name(int err);
+
+/* The IANA name of a cipher suite ("TLS_AES_128_GCM_SHA256") for the
+ * AEAD suites decrypted here and the common CBC and CCM ones; NULL for
+ * others. */
+const char *cap_tls_suite_name(uint16_t suite);
 
 /* "TLS1.3", "TLS1.2", "TLS1.1", "TLS1.0", "SSL3.0", or NULL. */
 const char *cap_tls_version_name(uint16_t v);
@@ -144,13 +164,38 @@ struct cap_tls_info {
 	char sni[256];	     /* "" when none was sent */
 	uint16_t offered[8]; /* versions offered, in ClientHello order */
 	size_t noffered;
-	uint16_t version;	 /* selected; 0 until the ServerHello */
-	uint16_t suite;		 /* selected cipher suite */
-	bool stopped[2];	 /* decryption of that direction ended */
+	uint16_t version;  /* selected; 0 until the ServerHello */
+	uint16_t suite;	   /* selected cipher suite */
+	bool keylog_entry; /* the key log has lines for the client random */
+	bool stopped[2];   /* decryption of that direction ended */
 	uint64_t undecrypted[2]; /* bytes fed after a direction stopped,
 				    and what was buffered when it did */
 	uint64_t records[2];	 /* records decrypted */
+	uint64_t seen[2];	 /* records read (of any kind, in the clear or
+				    not) */
+	/* Why the connection is not decrypted: a CAP_TLS_E_* code once the
+	 * state is NOT_TLS, NO_KEY, UNSUPPORTED or FAILED (the filter sink
+	 * sets one where it gives up itself), else 0; err_dir is where it
+	 * happened. */
+	int err;
+	enum cap_dir err_dir;
+	int stop_err[2]; /* why that direction stopped (CAP_TLS_E_*), or 0 */
+	uint64_t fail_record[2]; /* CAP_TLS_E_DECRYPT: the record that did
+				    not decrypt, counted as in `seen` from 1 */
 };
+
+/* Why the connection was not decrypted: 0 when a record was decrypted,
+ * else info->err, or CAP_TLS_E_INCOMPLETE for a handshake that never got
+ * as far (state HELLO or KEYS without an error). */
+int cap_tls_why_code(const struct cap_tls_info *info);
+
+/* Why decryption of the connection (dir < 0: cap_tls_why_code) or of direction
+ * `dir` (info->stop_err[dir]) ended, as a phrase for a person, with the
+ * facts that matter ("cipher suite TLS_RSA_WITH_AES_128_CBC_SHA (0x002f)
+ * is not supported", "decryption failed at s2c record 3 (bad
+ * authentication tag: wrong secret or corrupted data)"), into out. */
+void cap_tls_why(const struct cap_tls_info *info, int dir, char *out,
+		 size_t len);
 
 struct cap_tls;
 
@@ -193,7 +238,12 @@ struct cap_tls_filter;
  * every event reaches inner, with the bytes of decrypted connections
  * replaced by their plaintext (the handshake bytes are not passed on;
  * where a direction stops after decryption began, inner gets a gap of
- * the bytes left undecrypted before that direction's end). `kl` is
+ * the bytes left undecrypted before that direction's end). Each
+ * connection taken for TLS (its client bytes begin with a handshake
+ * record) gets inner's `tls` event (where inner has one) just before its
+ * close: the decryptor's final cap_tls_info, err set for one the filter
+ * gave up itself (GAP: data missing before a record decrypted; TOO_BIG;
+ * NOMEM), state HELLO or KEYS for a handshake cut short. `kl` is
  * borrowed. `report` (may be NULL) is told each problem. It keeps its own
  * state in cap_conn.user around inner's. NULL when out of memory. */
 struct cap_tls_filter *cap_tls_filter_new(const struct cap_keylog *kl,

@@ -5,7 +5,8 @@
  * decryptor either decrypts a first record (then only plaintext goes on)
  * or gives up (then the held bytes and everything after go on untouched,
  * so the inner sink sees the TLS connection as it was). Ends that arrive
- * while undecided wait with the bytes. */
+ * while undecided wait with the bytes. Before a TLS connection's close,
+ * the inner sink hears what became of it (its `tls` event). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,6 +29,8 @@ struct tf_conn {
 	void *inner_user; /* the inner sink's cc->user */
 	enum tf_mode mode;
 	struct cap_tls *tls;
+	bool was_tls;		   /* a decryptor ran: tell inner at close */
+	struct cap_tls_info final; /* its info when it was freed */
 	struct proto_buf held[2];
 	uint64_t ts[2];
 	bool end_pending[2];
@@ -89,10 +92,19 @@ static void flush_ends(struct tf_conn *tc)
 	}
 }
 
-/* Give the held bytes on untouched and pass everything from now on. */
-static void go_pass(struct tf_conn *tc)
+/* Give the held bytes on untouched and pass everything from now on; a
+ * decryptor's info is kept, with `err` (found in `dir`) as the reason
+ * where the decryptor had none (the filter gives up itself). */
+static void go_pass(struct tf_conn *tc, enum cap_dir dir, int err)
 {
 	tc->mode = TF_PASS;
+	if (tc->tls) {
+		tc->final = *cap_tls_info(tc->tls);
+		if (err && !tc->final.err) {
+			tc->final.err = err;
+			tc->final.err_dir = dir;
+		}
+	}
 	cap_tls_free(tc->tls);
 	tc->tls = NULL;
 	for (int i = 0; i < 2; i++) {
@@ -119,7 +131,7 @@ static void check_state(struct tf_conn *tc)
 			on_report(tc, CAP_S2C, CAP_TLS_E_TOO_BIG,
 				  "no record decrypted in the first 8 MiB; "
 				  "not decrypted");
-			go_pass(tc);
+			go_pass(tc, CAP_S2C, CAP_TLS_E_TOO_BIG);
 		}
 		return;
 	case CAP_TLS_DECRYPTING:
@@ -140,7 +152,7 @@ static void check_state(struct tf_conn *tc)
 		f->st.failed++;
 		break;
 	}
-	go_pass(tc);
+	go_pass(tc, CAP_C2S, 0);
 }
 
 /* Undecrypted bytes of a stopped direction go on as one gap. */
@@ -189,28 +201,30 @@ static void tf_data(void *ctx, struct cap_conn *cc, enum cap_dir dir,
 		return;
 	case TF_DETECT:
 		if (proto_buf_append(&tc->held[dir], p, n) < 0) {
-			go_pass(tc);
+			go_pass(tc, dir, 0);
 			return;
 		}
 		size_t cn = proto_buf_size(&tc->held[CAP_C2S]);
 		if (cn == 0) {
+			/* the server spoke first */
 			if (proto_buf_size(&tc->held[CAP_S2C]))
-				go_pass(tc); /* the server spoke first */
+				go_pass(tc, dir, 0);
 			return;
 		}
 		const uint8_t *h = proto_buf_head(&tc->held[CAP_C2S]);
 		if (h[0] != 0x16 || (cn >= 2 && h[1] != 0x03)) {
-			go_pass(tc);
+			go_pass(tc, dir, 0);
 			return;
 		}
 		if (cn < 2)
 			return;
 		struct cap_tls_cbs cbs = {tc, on_plaintext, on_report};
 		if (!(tc->tls = cap_tls_new(f->kl, &cbs))) {
-			go_pass(tc);
+			go_pass(tc, dir, 0);
 			return;
 		}
 		tc->mode = TF_TLS;
+		tc->was_tls = true;
 		f->st.tls++;
 		for (int i = 0; i < 2 && tc->mode == TF_TLS; i++) {
 			struct proto_buf *b = &tc->held[i];
@@ -219,7 +233,7 @@ static void tf_data(void *ctx, struct cap_conn *cc, enum cap_dir dir,
 					 proto_buf_head(b),
 					 proto_buf_size(b)) < 0) {
 				f->st.failed++;
-				go_pass(tc);
+				go_pass(tc, (enum cap_dir)i, CAP_TLS_E_NOMEM);
 				return;
 			}
 			check_state(tc);
@@ -231,7 +245,7 @@ static void tf_data(void *ctx, struct cap_conn *cc, enum cap_dir dir,
 			f->st.failed++;
 			on_report(tc, dir, CAP_TLS_E_NOMEM,
 				  "out of memory; not decrypted");
-			go_pass(tc);
+			go_pass(tc, dir, CAP_TLS_E_NOMEM);
 			return;
 		}
 		check_state(tc);
@@ -257,7 +271,7 @@ static void tf_gap(void *ctx, struct cap_conn *cc, enum cap_dir dir, uint64_t n,
 				  "data missing before decryption began; not "
 				  "decrypted");
 		}
-		go_pass(tc);
+		go_pass(tc, dir, CAP_TLS_E_GAP);
 	}
 	if (tc->mode == TF_PASS) {
 		INNER(tc, gap(in_->ctx, cc_, dir, n, ts));
@@ -312,7 +326,12 @@ static void tf_close(void *ctx, struct cap_conn *cc)
 			f->st.failed++;
 	}
 	if (tc->mode == TF_DETECT || tc->mode == TF_TLS)
-		go_pass(tc);
+		go_pass(tc, CAP_C2S, 0);
+	if (tc->was_tls && f->inner->tls) {
+		const struct cap_tls_info *in =
+		    tc->tls ? cap_tls_info(tc->tls) : &tc->final;
+		INNER(tc, tls(in_->ctx, cc_, in));
+	}
 	INNER(tc, close(in_->ctx, cc_));
 	cc->user = tc->inner_user;
 	tc_free(tc);
@@ -330,8 +349,8 @@ struct cap_tls_filter *cap_tls_filter_new(const struct cap_keylog *kl,
 	f->inner = inner;
 	f->report = report;
 	f->report_ctx = report_ctx;
-	f->sink = (struct cap_tcp_sink){f,	tf_open, tf_data,
-					tf_gap, tf_end,	 tf_close};
+	f->sink = (struct cap_tcp_sink){f,	tf_open,  tf_data, tf_gap,
+					tf_end, tf_close, NULL};
 	return f;
 }
 

@@ -164,6 +164,9 @@ struct scn_header {
 struct scn_client {
 	char *name;
 	struct scn_pos pos;
+	/* Printed by scn_print as `# ` lines above the client (one a line
+	 * of it); the parser keeps no comments: NULL. */
+	char *comment;
 	char *url; /* template: ws://, wss://, http://, https:// */
 	struct scn_pos url_pos;
 	struct scn_header *headers; /* extra request headers */

@@ -293,6 +293,11 @@ static void print_steps(FILE *out, const struct scn_step *s, size_t n,
 
 static void print_client(FILE *out, const struct scn_client *c)
 {
+	for (const char *l = c->comment; l && *l;) {
+		size_t n = strcspn(l, "\n");
+		fprintf(out, "# %.*s\n", (int)n, l);
+		l += n + (l[n] == '\n');
+	}
 	fprintf(out, "client %s ", c->name);
 	cstr(out, c->url);
 	fputs(" {\n", out);

@@ -49,6 +49,7 @@ void scn_free(struct scn_file *f)
 	for (size_t i = 0; i < f->nclients; i++) {
 		struct scn_client *c = &f->clients[i];
 		free(c->name);
+		free(c->comment);
 		free(c->url);
 		for (size_t k = 0; k < c->nheaders; k++) {
 			free(c->headers[k].name);

@@ -96,8 +96,8 @@ static void f_close(void *ctx, struct cap_conn *c)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const struct cap_tcp_sink sink = {NULL,	f_open, f_data,
-						 f_gap, f_end,	f_close};
+	static const struct cap_tcp_sink sink = {NULL,	f_open,	 f_data, f_gap,
+						 f_end, f_close, NULL};
 	struct cap_reasm_opts o = {.ooo_limit = 2048};
 	struct cap_reasm *r = cap_reasm_new(&sink, &o);
 	if (!r)

@@ -2,14 +2,22 @@
 around two wss sessions of Python `websockets` (Debian's) against the
 mock's HTTPS connector, one TLS 1.3 and one TLS 1.2, with the client's
 SSLKEYLOGFILE-format key log (ssl.SSLContext.keylog_filename). With the key
-log the websocket messages must show in clear both ways, exactly as sent;
-without it both connections show as tls with their SNI and version. A
-key log with a malformed line is refused with its line number (exit 3).
+log the websocket messages must show in clear both ways, exactly as sent,
+each connection's JSON saying it was decrypted (version, cipher suite);
+without it both connections show as tls with their SNI and version and
+the reason they were not decrypted (no --keylog; no key log line). With
+-o the decrypted sessions become wss:// clients with the recorded
+messages, their TLS facts as comments, and `wssim replay --target
+wss://... --ca/--insecure` replays them over TLS against the mock's HTTPS
+connector (exit 0; without a way to trust its certificate it fails); a
+connection the key log has no secrets for is named in a comment instead.
+A key log with a malformed line is refused with its line number (exit 3).
 """
 
 import asyncio
 import json
 import os
+import re
 import shutil
 import signal
 import ssl
@@ -66,6 +74,22 @@ def texts(conn):
             if m["opcode"] == "text"]
 
 
+def wssim(*argv, timeout=60):
+    p = subprocess.run([h.wssim_binary(), *argv], capture_output=True,
+                       text=True, timeout=timeout)
+    return p.returncode, p.stdout, p.stderr
+
+
+def clients(text):
+    """{name: (url, [step lines])} of a printed scenario."""
+    out = {}
+    for m in re.finditer(r'^client (\S+) "([^"]*)" \{\n(.*?)^\}', text,
+                         re.M | re.S):
+        out[m.group(1)] = (m.group(2), [ln.strip() for ln in
+                                        m.group(3).splitlines()])
+    return out
+
+
 def body(t):
     if not shutil.which("tcpdump"):
         raise h.Skip("tcpdump is not installed (apt-get install tcpdump)")
@@ -95,6 +119,16 @@ def body(t):
         t.eq("TLS 1.2 session: the text both ways", texts(conns[1]),
              [("c2s", "secret hello 1.2"), ("s2c", "secret hello 1.2")])
         t.check("the summary counts them", "TLS: 2 connections, 2 decrypted" in err, err)
+        tls = [c.get("tls") or {} for c in conns]
+        t.eq("each says it was decrypted, with its version and suite",
+             [(x.get("decrypted"), x.get("not_decrypted"), x.get("selected"),
+               (x.get("cipher_suite") or {}).get("name", "")[:8]) for x in tls],
+             [(True, None, "TLS1.3", "TLS_AES_"), (True, None, "TLS1.2", "TLS_ECDH")])
+        t.check("records decrypted both ways",
+                all(x["records"]["c2s"] > 0 and x["records"]["s2c"] > 0 for x in tls), tls)
+        t.eq("the summary lines say so",
+             len(re.findall(r"websocket .*; decrypted TLS1\.[23] TLS_\S+ sni=localhost$",
+                            err, re.M)), 2)
 
     with t.case("without --keylog: tls with SNI and version"):
         code, out, err = capture("-r", pcap, "--json")
@@ -104,6 +138,10 @@ def body(t):
         t.eq("SNI and selected versions",
              [(c["tls"]["sni"], c["tls"]["selected"]) for c in conns],
              [("localhost", "TLS1.3"), ("localhost", "TLS1.2")])
+        t.eq("not decrypted: no --keylog",
+             [(c["tls"]["decrypted"], c["tls"]["not_decrypted"]["reason"]) for c in conns],
+             [(False, "no_keylog")] * 2)
+        t.eq("the summary lines say why", err.count("; not decrypted: no --keylog given"), 2)
 
     with t.case("a key log without this session's secrets, and a malformed one"):
         other = os.path.join(work, "other.log")
@@ -114,11 +152,82 @@ def body(t):
         conns = json.loads(out)["connections"]
         t.eq("still tls", [c["protocol"] for c in conns], ["tls", "tls"])
         t.check("each reported without a key log entry", err.count("no key log entry") == 2, err)
+        t.eq("the JSON says why",
+             [c["tls"]["not_decrypted"] for c in conns],
+             [{"reason": "no_key", "text": "no key log line for this client random"}] * 2)
         with open(other, "a") as f:
             f.write("# comment\nCLIENT_RANDOM abc\n")
         code, out, err = capture("-r", pcap, "--keylog", other)
         t.eq("a malformed key log exits 3", code, 3)
         t.check("with the file and line number", other + ":3:" in err, err)
+
+    with t.case("-o: wss:// clients with the recorded messages, replayed over TLS"):
+        rec = os.path.join(work, "tls.scn")
+        code, out, err = capture("-r", pcap, "--keylog", keylog, "-o", rec)
+        t.eq("exit 0", code, 0)
+        with open(rec) as f:
+            text = f.read()
+        cl = clients(text)
+        t.eq("two wss:// clients", [u.split("://")[0] for u, _ in cl.values()],
+             ["wss", "wss"])
+        want = {"secret hello": 'c1', "secret hello 1.2": 'c2'}
+        for msg, name in want.items():
+            steps = cl.get(name, ("", []))[1]
+            t.eq("%s: the recorded messages" % name,
+                 [s for s in steps if s.startswith(("send", "expect text"))],
+                 ['send text "%s"' % msg, 'expect text "%s"' % msg])
+        t.check("the header says how to trust the target",
+                "--ca FILE or --insecure" in text, text)
+        t.check("the TLS facts as a comment on each client",
+                re.search(r'^# recorded over TLS1\.3 \(TLS_\S+\), SNI localhost, '
+                          r'decrypted with the key log\nclient c1 ', text, re.M) and
+                re.search(r'^# recorded over TLS1\.2 \(TLS_\S+\), SNI localhost, '
+                          r'decrypted with the key log\nclient c2 ', text, re.M), text)
+        target = "wss://127.0.0.1:%d" % mock.port["https"]
+        upgrades = mock.log().count(" -> 101")
+        code, out, err = wssim("replay", rec, "--target", target, "--ca", mock.ca,
+                               "--no-color")
+        t.eq("replay --target wss://... --ca: exit 0", code, 0)
+        t.check("  (report)", code == 0 and "PASS" in out, out + err)
+        code, out, err = wssim("replay", rec, "--target", target, "--insecure",
+                               "--no-color")
+        t.eq("replay --target wss://... --insecure: exit 0", code, 0)
+        t.check("  (report)", code == 0, out + err)
+        log = mock.log()
+        t.eq("the mock's HTTPS connector upgraded both clients twice",
+             log.count(" -> 101") - upgrades, 4)
+        code, out, err = wssim("replay", rec, "--target", target, "--no-color")
+        t.check("without --ca or --insecure the mock's certificate is refused",
+                code != 0 and "certificate" in (out + err).lower(), out + err)
+
+    with t.case("-o: a TLS connection without secrets is named, not lost"):
+        only13 = os.path.join(work, "only13.log")
+        with open(only13, "w") as f:
+            f.writelines(ln + "\n" for ln in lines.splitlines()
+                         if ln and not ln.startswith("CLIENT_RANDOM"))
+        rec = os.path.join(work, "only13.scn")
+        code, out, err = capture("-r", pcap, "--keylog", only13, "-o", rec)
+        t.eq("exit 0", code, 0)
+        with open(rec) as f:
+            text = f.read()
+        t.eq("one client, the TLS 1.3 session", [(n, u[:6]) for n, (u, _) in clients(text).items()],
+             [("c1", "wss://")])
+        t.check("a comment names the other connection and why",
+                re.search(r"^# connection #2 127\.0\.0\.1:\d+ -> 127\.0\.0\.1:%d: "
+                          r"TLS1\.2 \(TLS_\S+\), SNI localhost; not recorded, as it "
+                          r"was not decrypted: no key log line for this client random$"
+                          % mock.port["https"], text, re.M), text)
+        code, out, err = wssim("replay", rec, "--target",
+                               "wss://127.0.0.1:%d" % mock.port["https"], "--ca", mock.ca,
+                               "--no-color")
+        t.eq("and it replays: exit 0", code, 0)
+        t.check("  (report)", code == 0, out + err)
+        rec = os.path.join(work, "none.scn")
+        code, out, err = capture("-r", pcap, "-o", rec)
+        t.eq("without --keylog: exit 0", code, 0)
+        t.check("nothing to replay: not written, and the summary says why",
+                not os.path.exists(rec) and "not written" in err and
+                out.count("not decrypted: no --keylog given") == 2, out + err)
 
 
 if __name__ == "__main__":

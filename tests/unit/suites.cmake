@@ -1,5 +1,6 @@
-# One line per Check suite: wssim_check_suite(NAME LIBS...) builds
-# tests/unit/test_NAME.c.
+# One line per Check suite: wssim_check_suite(NAME LIBS... [SOURCES FILE...])
+# builds tests/unit/test_NAME.c (with the shared helper FILEs under
+# tests/unit/, if any).
 wssim_check_suite(proto_buf wssim_proto)
 wssim_check_suite(ajp wssim_proto)
 wssim_check_suite(pmd wssim_proto)
@@ -13,9 +14,9 @@ wssim_check_suite(mock_loop wssim_mock)
 wssim_check_suite(proxy wssim_sim)
 wssim_check_suite(client wssim_sim wssim_mock)
 wssim_check_suite(scn wssim_scenario)
-wssim_check_suite(cap_session wssim_capture)
+wssim_check_suite(cap_session wssim_capture SOURCES cap_script.c)
 wssim_check_suite(cap_reasm wssim_capture)
 wssim_check_suite(cap_pcap wssim_capture)
-wssim_check_suite(cap_scn wssim_capture)
-wssim_check_suite(cap_tls wssim_capture)
+wssim_check_suite(cap_scn wssim_capture SOURCES cap_script.c)
+wssim_check_suite(cap_tls wssim_capture SOURCES cap_script.c)
 wssim_check_suite(replay wssim_replay)

@@ -88,8 +88,8 @@ static void on_close(void *ctx, struct cap_conn *c)
 }
 
 static struct rec R;
-static struct cap_tcp_sink SINK = {&R,	   on_open, on_data,
-				   on_gap, on_end,  on_close};
+static struct cap_tcp_sink SINK = {&R,	   on_open,  on_data, on_gap,
+				   on_end, on_close, NULL};
 
 static struct cap_reasm *mk(size_t limit)
 {

@@ -6,78 +6,14 @@
 #include <string.h>
 
 #include "ajp.h"
+#include "cap_script.h"
 #include "cap_scn.h"
 #include "cap_session.h"
+#include "cap_tls.h"
 #include "check_main.h"
 #include "proto_buf.h"
 #include "scn.h"
 #include "ws_frame.h"
-
-/* ---- a scripted connection (as in test_cap_session.c) ----------------- */
-
-#define MAX_SEGS 32
-
-struct seg {
-	enum cap_dir dir;
-	uint64_t ts;
-	struct proto_buf b;
-};
-
-struct script {
-	size_t n;
-	struct seg s[MAX_SEGS];
-	struct cap_endpoint client, server;
-	uint64_t id;
-	bool server_fin; /* end with the server's FIN */
-};
-
-static void script_init(struct script *sc, uint64_t id, uint16_t cport,
-			uint16_t sport)
-{
-	memset(sc, 0, sizeof(*sc));
-	sc->id = id;
-	sc->client = (struct cap_endpoint){4, {127, 0, 0, 1}, cport};
-	sc->server = (struct cap_endpoint){4, {127, 0, 0, 1}, sport};
-	sc->server_fin = true;
-}
-
-static struct proto_buf *seg_add(struct script *sc, enum cap_dir dir,
-				 uint64_t ts)
-{
-	ck_assert_uint_lt(sc->n, MAX_SEGS);
-	struct seg *g = &sc->s[sc->n++];
-	g->dir = dir;
-	g->ts = ts;
-	proto_buf_init(&g->b);
-	return &g->b;
-}
-
-static void seg_str(struct script *sc, enum cap_dir dir, uint64_t ts,
-		    const char *s)
-{
-	proto_buf_append_str(seg_add(sc, dir, ts), s);
-}
-
-static void script_free(struct script *sc)
-{
-	for (size_t i = 0; i < sc->n; i++)
-		proto_buf_free(&sc->s[i].b);
-}
-
-static const uint8_t MASK[4] = {0x11, 0x22, 0x33, 0x44};
-
-static void frame(struct proto_buf *b, uint8_t op, bool masked, const void *p,
-		  size_t n)
-{
-	uint8_t h[WS_MAX_HEADER];
-	size_t hl =
-	    ws_frame_hdr_encode(h, true, 0, op, masked ? MASK : NULL, n);
-	proto_buf_append(b, h, hl);
-	size_t at = b->len;
-	proto_buf_append(b, p, n);
-	if (masked)
-		ws_mask(b->data + at, n, MASK, 0);
-}
 
 static void close_frame(struct proto_buf *b, bool masked, unsigned code,
 			const char *reason)
@@ -85,29 +21,7 @@ static void close_frame(struct proto_buf *b, bool masked, unsigned code,
 	uint8_t cl[WS_MAX_CONTROL];
 	int cn = ws_close_payload(cl, code, reason, strlen(reason));
 	ck_assert_int_ge(cn, 0);
-	frame(b, WS_OP_CLOSE, masked, cl, (size_t)cn);
-}
-
-static void feed(struct cap_tcp_sink *k, const struct script *sc)
-{
-	struct cap_conn c = {.id = sc->id,
-			     .client = sc->client,
-			     .server = sc->server,
-			     .saw_syn = true};
-	c.first_us = sc->n ? sc->s[0].ts : 0;
-	k->open(k->ctx, &c);
-	uint64_t last = 0;
-	for (size_t i = 0; i < sc->n; i++) {
-		const struct seg *g = &sc->s[i];
-		last = g->ts;
-		c.last_us = g->ts;
-		k->data(k->ctx, &c, g->dir, proto_buf_head(&g->b),
-			proto_buf_size(&g->b), g->ts);
-	}
-	k->end(k->ctx, &c, CAP_C2S, CAP_END_FIN, last);
-	if (sc->server_fin)
-		k->end(k->ctx, &c, CAP_S2C, CAP_END_FIN, last);
-	k->close(k->ctx, &c);
+	script_frame(b, true, 0, WS_OP_CLOSE, masked, cl, (size_t)cn);
 }
 
 /* Collect the scripts (payloads cut at `cap` bytes, 0 for the default),
@@ -120,7 +34,7 @@ static struct scn_file *roundtrip_cap(struct script *const *scs, size_t n,
 	struct cap_sessions *s = cap_sessions_new(&o);
 	ck_assert_ptr_nonnull(s);
 	for (size_t i = 0; i < n; i++)
-		feed(cap_sessions_sink(s), scs[i]);
+		script_feed(cap_sessions_sink(s), scs[i], SCRIPT_WHOLE, 0);
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
@@ -230,22 +144,33 @@ static void echo_script(struct script *sc)
 	seg_str(sc, CAP_C2S, 100000, UPGRADE);
 	seg_str(sc, CAP_S2C, 102000, ACCEPT);
 	/* 50 ms after the 101: hello, echoed 1 ms later */
-	frame(seg_add(sc, CAP_C2S, 152000), WS_OP_TEXT, true, "hello", 5);
-	frame(seg_add(sc, CAP_S2C, 153000), WS_OP_TEXT, false, "hello", 5);
+	script_frame(seg_add(sc, CAP_C2S, 152000), true, 0, WS_OP_TEXT, true,
+		     "hello", 5);
+	script_frame(seg_add(sc, CAP_S2C, 153000), true, 0, WS_OP_TEXT, false,
+		     "hello", 5);
 	/* 0.4 ms later (no wait): world, echoed */
-	frame(seg_add(sc, CAP_C2S, 153400), WS_OP_TEXT, true, "world", 5);
-	frame(seg_add(sc, CAP_S2C, 153700), WS_OP_TEXT, false, "world", 5);
+	script_frame(seg_add(sc, CAP_C2S, 153400), true, 0, WS_OP_TEXT, true,
+		     "world", 5);
+	script_frame(seg_add(sc, CAP_S2C, 153700), true, 0, WS_OP_TEXT, false,
+		     "world", 5);
 	/* a server ping, answered by the client: no step */
-	frame(seg_add(sc, CAP_S2C, 160000), WS_OP_PING, false, "hb", 2);
-	frame(seg_add(sc, CAP_C2S, 160100), WS_OP_PONG, true, "hb", 2);
+	script_frame(seg_add(sc, CAP_S2C, 160000), true, 0, WS_OP_PING, false,
+		     "hb", 2);
+	script_frame(seg_add(sc, CAP_C2S, 160100), true, 0, WS_OP_PONG, true,
+		     "hb", 2);
 	/* binary and a ping of our own, 1.2345 s later */
 	uint8_t bin[3] = {0x00, 0xff, 0x7f};
-	frame(seg_add(sc, CAP_C2S, 1394600), WS_OP_BINARY, true, bin, 3);
-	frame(seg_add(sc, CAP_S2C, 1395000), WS_OP_BINARY, false, bin, 3);
-	frame(seg_add(sc, CAP_C2S, 1396000), WS_OP_PING, true, "p1", 2);
-	frame(seg_add(sc, CAP_S2C, 1396500), WS_OP_PONG, false, "p1", 2);
+	script_frame(seg_add(sc, CAP_C2S, 1394600), true, 0, WS_OP_BINARY, true,
+		     bin, 3);
+	script_frame(seg_add(sc, CAP_S2C, 1395000), true, 0, WS_OP_BINARY,
+		     false, bin, 3);
+	script_frame(seg_add(sc, CAP_C2S, 1396000), true, 0, WS_OP_PING, true,
+		     "p1", 2);
+	script_frame(seg_add(sc, CAP_S2C, 1396500), true, 0, WS_OP_PONG, false,
+		     "p1", 2);
 	/* 3 s later the server speaks by itself: room to wait for it */
-	frame(seg_add(sc, CAP_S2C, 4396500), WS_OP_TEXT, false, "tick", 4);
+	script_frame(seg_add(sc, CAP_S2C, 4396500), true, 0, WS_OP_TEXT, false,
+		     "tick", 4);
 	close_frame(seg_add(sc, CAP_C2S, 4400000), true, 1000, "bye");
 	close_frame(seg_add(sc, CAP_S2C, 4401000), false, 1000, "bye");
 }
@@ -352,7 +277,8 @@ START_TEST(websocket_dropped)
 		"Sec-WebSocket-Extensions: permessage-deflate; "
 		"client_max_window_bits\r\n\r\n");
 	seg_str(&sc, CAP_S2C, 2000, ACCEPT);
-	frame(seg_add(&sc, CAP_C2S, 2500), WS_OP_TEXT, true, "x", 1);
+	script_frame(seg_add(&sc, CAP_C2S, 2500), true, 0, WS_OP_TEXT, true,
+		     "x", 1);
 	struct script *scs[] = {&sc};
 	char *text;
 	struct scn_file *f = roundtrip(scs, 1, false, &text);
@@ -503,6 +429,69 @@ START_TEST(failed_upgrade_and_http)
 }
 END_TEST
 
+/* Sessions that were TLS on the wire: the decrypted ones keep their
+ * scheme and their TLS facts as a comment, one that stayed TLS is named
+ * with the reason. */
+START_TEST(tls_sessions)
+{
+	struct cap_tls_info in13, in12;
+	memset(&in13, 0, sizeof(in13));
+	in13.state = CAP_TLS_DECRYPTING;
+	snprintf(in13.sni, sizeof(in13.sni), "example.test");
+	in13.offered[0] = 0x0304;
+	in13.noffered = 1;
+	in13.version = 0x0304;
+	in13.suite = 0x1301;
+	in13.keylog_entry = true;
+	in13.stop_err[CAP_S2C] = CAP_TLS_E_NO_SECRET;
+	in12 = in13;
+	/* an SNI that would break the comment line */
+	snprintf(in12.sni, sizeof(in12.sni), "a\nb");
+	in12.version = 0x0303;
+	in12.suite = 0xc02f;
+	in12.stop_err[CAP_S2C] = 0;
+	struct script ws, web, raw;
+	echo_script(&ws);
+	ws.tls = &in13;
+	script_init(&web, 2, 50001, 443);
+	web.tls = &in12;
+	seg_str(&web, CAP_C2S, 200000, "GET /page HTTP/1.1\r\nHost: a\r\n\r\n");
+	seg_str(&web, CAP_S2C, 201000, "HTTP/1.1 204 No Content\r\n\r\n");
+	script_init(&raw, 3, 50002, 443);
+	seg_client_hello(&raw, 300000);
+	struct script *scs[] = {&ws, &web, &raw};
+	char *text;
+	struct scn_file *f = roundtrip(scs, 3, false, &text);
+	ck_assert_uint_eq(f->nclients, 2);
+	ck_assert_str_eq(client_named(f, "c1")->url,
+			 "wss://127.0.0.1:18080/examples/websocket/"
+			 "echoProgrammatic?room=1");
+	ck_assert_str_eq(client_named(f, "c2")->url, "https://a/page");
+	static const char *const want[] = {
+	    "\n# recorded over TLS1.3 (TLS_AES_128_GCM_SHA256), SNI "
+	    "example.test, decrypted with the key log\nclient c1 \"wss://",
+	    "\n# recorded over TLS1.2 (TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256), "
+	    "SNI a?b, decrypted with the key log\nclient c2 \"https://",
+	    "\n# c1: decryption of what the server sent stopped (no "
+	    "SERVER_TRAFFIC_SECRET_0 line in the key log): what came after is "
+	    "not in the recording\n",
+	    "\n# connection #3 127.0.0.1:50002 -> 127.0.0.1:443: TLS, SNI "
+	    "localhost; not recorded, as it was not decrypted: no --keylog "
+	    "given\n",
+	    "\n# Its wss:// and https:// clients need --ca FILE or --insecure "
+	    "to trust\n",
+	};
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		ck_assert_msg(strstr(text, want[i]), "no %s in\n%s", want[i],
+			      text);
+	scn_free(f);
+	free(text);
+	script_free(&ws);
+	script_free(&web);
+	script_free(&raw);
+}
+END_TEST
+
 /* Nothing to replay: no file. */
 START_TEST(nothing_to_write)
 {
@@ -510,7 +499,7 @@ START_TEST(nothing_to_write)
 	script_init(&sc, 1, 50000, 18080);
 	seg_str(&sc, CAP_C2S, 100, "\x16\x03\x01 garbage");
 	struct cap_sessions *s = cap_sessions_new(NULL);
-	feed(cap_sessions_sink(s), &sc);
+	script_feed(cap_sessions_sink(s), &sc, SCRIPT_WHOLE, 0);
 	struct scn_file *f;
 	char *notes;
 	ck_assert_int_eq(cap_scn_build(s, "x", &f, &notes), CAP_SCN_EMPTY);
@@ -530,6 +519,7 @@ static Suite *cap_scn_suite(void)
 	tcase_add_test(tc, websocket_capped);
 	tcase_add_test(tc, failed_upgrade_and_http);
 	tcase_add_test(tc, nothing_to_write);
+	tcase_add_test(tc, tls_sessions);
 	suite_add_tcase(s, tc);
 	return s;
 }

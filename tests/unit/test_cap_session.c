@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "ajp.h"
+#include "cap_script.h"
 #include "cap_session.h"
 #include "cap_session_int.h"
 #include "check_main.h"
@@ -14,144 +15,13 @@
 #include "proto_buf.h"
 #include "ws_frame.h"
 
-/* ---- a scripted connection ------------------------------------------ */
-
-#define MAX_SEGS 64
-
-struct seg {
-	enum cap_dir dir;
-	uint64_t ts;
-	bool gap; /* a gap of len bytes instead of data */
-	uint64_t gap_len;
-	struct proto_buf b;
-};
-
-struct script {
-	size_t n;
-	struct seg s[MAX_SEGS];
-	struct cap_endpoint client, server;
-	uint64_t id;
-};
-
-static void script_init(struct script *sc, uint64_t id, uint16_t cport,
-			uint16_t sport)
-{
-	memset(sc, 0, sizeof(*sc));
-	sc->id = id;
-	sc->client = (struct cap_endpoint){4, {127, 0, 0, 1}, cport};
-	sc->server = (struct cap_endpoint){4, {127, 0, 0, 1}, sport};
-}
-
-static struct proto_buf *seg_add(struct script *sc, enum cap_dir dir,
-				 uint64_t ts)
-{
-	ck_assert_uint_lt(sc->n, MAX_SEGS);
-	struct seg *g = &sc->s[sc->n++];
-	g->dir = dir;
-	g->ts = ts;
-	proto_buf_init(&g->b);
-	return &g->b;
-}
-
-static void seg_str(struct script *sc, enum cap_dir dir, uint64_t ts,
-		    const char *s)
-{
-	proto_buf_append_str(seg_add(sc, dir, ts), s);
-}
-
-static void seg_gap(struct script *sc, enum cap_dir dir, uint64_t ts,
-		    uint64_t n)
-{
-	struct seg *g = &sc->s[sc->n++];
-	memset(g, 0, sizeof(*g));
-	g->dir = dir;
-	g->ts = ts;
-	g->gap = true;
-	g->gap_len = n;
-}
-
-static void script_free(struct script *sc)
-{
-	for (size_t i = 0; i < sc->n; i++)
-		proto_buf_free(&sc->s[i].b);
-}
-
-static const uint8_t MASK[4] = {0x37, 0xfa, 0x21, 0x3d};
-
-static void frame(struct proto_buf *b, bool fin, uint8_t rsv, uint8_t op,
-		  bool masked, const void *p, size_t n)
-{
-	uint8_t h[WS_MAX_HEADER];
-	size_t hl =
-	    ws_frame_hdr_encode(h, fin, rsv, op, masked ? MASK : NULL, n);
-	proto_buf_append(b, h, hl);
-	size_t at = b->len;
-	proto_buf_append(b, p, n);
-	if (masked)
-		ws_mask(b->data + at, n, MASK, 0);
-}
-
-/* Feed a script: `how` 0 whole segments; 1 every segment split at k
- * (k clamped); 2 one byte at a time; 3 each direction's bytes joined
- * into one call (client first). */
-static void feed(struct cap_tcp_sink *k, const struct script *sc, int how,
-		 size_t split)
-{
-	struct cap_conn c = {.id = sc->id,
-			     .client = sc->client,
-			     .server = sc->server,
-			     .saw_syn = true};
-	c.first_us = sc->n ? sc->s[0].ts : 0;
-	k->open(k->ctx, &c);
-	uint64_t last = 0;
-	if (how == 3) {
-		for (int d = 0; d < 2; d++) {
-			struct proto_buf all = PROTO_BUF_INIT;
-			for (size_t i = 0; i < sc->n; i++)
-				if (sc->s[i].dir == (enum cap_dir)d)
-					proto_buf_append(
-					    &all, proto_buf_head(&sc->s[i].b),
-					    proto_buf_size(&sc->s[i].b));
-			k->data(k->ctx, &c, (enum cap_dir)d,
-				proto_buf_head(&all), proto_buf_size(&all),
-				1000 + (uint64_t)d);
-			proto_buf_free(&all);
-		}
-		last = 2000;
-	}
-	for (size_t i = 0; how != 3 && i < sc->n; i++) {
-		const struct seg *g = &sc->s[i];
-		last = g->ts;
-		c.last_us = g->ts;
-		if (g->gap) {
-			k->gap(k->ctx, &c, g->dir, g->gap_len, g->ts);
-			continue;
-		}
-		const uint8_t *p = proto_buf_head(&g->b);
-		size_t n = proto_buf_size(&g->b);
-		if (how == 0) {
-			k->data(k->ctx, &c, g->dir, p, n, g->ts);
-		} else if (how == 1) {
-			size_t at = split < n ? split : n;
-			k->data(k->ctx, &c, g->dir, p, at, g->ts);
-			k->data(k->ctx, &c, g->dir, p + at, n - at, g->ts);
-		} else {
-			for (size_t j = 0; j < n; j++)
-				k->data(k->ctx, &c, g->dir, p + j, 1, g->ts);
-		}
-	}
-	k->end(k->ctx, &c, CAP_C2S, CAP_END_FIN, last);
-	k->end(k->ctx, &c, CAP_S2C, CAP_END_FIN, last);
-	k->close(k->ctx, &c);
-}
-
 static struct cap_sessions *run(const struct script *sc, int how, size_t split,
 				bool keep)
 {
 	struct cap_session_opts o = {.keep_messages = keep};
 	struct cap_sessions *s = cap_sessions_new(&o);
 	ck_assert_ptr_nonnull(s);
-	feed(cap_sessions_sink(s), sc, how, split);
+	script_feed(cap_sessions_sink(s), sc, how, split);
 	cap_sessions_finish(s);
 	return s;
 }
@@ -198,24 +68,12 @@ static char *fingerprint(struct cap_sessions *s, bool times)
 
 static char *json_of(struct cap_sessions *s)
 {
-	char *out = NULL;
-	size_t n = 0;
-	FILE *f = open_memstream(&out, &n);
-	ck_assert_ptr_nonnull(f);
-	ck_assert_int_eq(cap_sessions_write_json(s, f), 0);
-	fclose(f);
-	return out;
+	return sessions_written(s, cap_sessions_write_json);
 }
 
 static char *summary_of(struct cap_sessions *s)
 {
-	char *out = NULL;
-	size_t n = 0;
-	FILE *f = open_memstream(&out, &n);
-	ck_assert_ptr_nonnull(f);
-	ck_assert_int_eq(cap_sessions_write_summary(s, f), 0);
-	fclose(f);
-	return out;
+	return sessions_written(s, cap_sessions_write_summary);
 }
 
 /* ---- a tiny JSON validator ------------------------------------------- */
@@ -344,27 +202,29 @@ static void ws_script(struct script *sc)
 		"Connection: upgrade\r\n"
 		"Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"
 		"Set-Cookie: a=secret3\r\n\r\n");
-	frame(seg_add(sc, CAP_C2S, 300), true, 0, WS_OP_TEXT, true, "hello", 5);
-	frame(seg_add(sc, CAP_S2C, 400), true, 0, WS_OP_TEXT, false, "hello",
-	      5);
+	script_frame(seg_add(sc, CAP_C2S, 300), true, 0, WS_OP_TEXT, true,
+		     "hello", 5);
+	script_frame(seg_add(sc, CAP_S2C, 400), true, 0, WS_OP_TEXT, false,
+		     "hello", 5);
 	struct proto_buf *b = seg_add(sc, CAP_C2S, 500);
-	frame(b, true, 0, WS_OP_PING, true, "pi", 2);
-	frame(seg_add(sc, CAP_S2C, 600), true, 0, WS_OP_PONG, false, "pi", 2);
+	script_frame(b, true, 0, WS_OP_PING, true, "pi", 2);
+	script_frame(seg_add(sc, CAP_S2C, 600), true, 0, WS_OP_PONG, false,
+		     "pi", 2);
 	b = seg_add(sc, CAP_C2S, 700);
-	frame(b, false, 0, WS_OP_TEXT, true, "frag", 4);
-	frame(b, false, 0, WS_OP_CONT, true, "men", 3);
-	frame(b, true, 0, WS_OP_CONT, true, "ted", 3);
+	script_frame(b, false, 0, WS_OP_TEXT, true, "frag", 4);
+	script_frame(b, false, 0, WS_OP_CONT, true, "men", 3);
+	script_frame(b, true, 0, WS_OP_CONT, true, "ted", 3);
 	uint8_t bin[300];
 	for (size_t i = 0; i < sizeof(bin); i++)
 		bin[i] = (uint8_t)(i * 7);
-	frame(seg_add(sc, CAP_S2C, 800), true, 0, WS_OP_BINARY, false, bin,
-	      sizeof(bin));
+	script_frame(seg_add(sc, CAP_S2C, 800), true, 0, WS_OP_BINARY, false,
+		     bin, sizeof(bin));
 	uint8_t cl[WS_MAX_CONTROL];
 	int cn = ws_close_payload(cl, 1000, "bye", 3);
-	frame(seg_add(sc, CAP_C2S, 900), true, 0, WS_OP_CLOSE, true, cl,
-	      (size_t)cn);
-	frame(seg_add(sc, CAP_S2C, 1000), true, 0, WS_OP_CLOSE, false, cl,
-	      (size_t)cn);
+	script_frame(seg_add(sc, CAP_C2S, 900), true, 0, WS_OP_CLOSE, true, cl,
+		     (size_t)cn);
+	script_frame(seg_add(sc, CAP_S2C, 1000), true, 0, WS_OP_CLOSE, false,
+		     cl, (size_t)cn);
 }
 
 START_TEST(websocket_session)
@@ -509,24 +369,27 @@ static void pmd_session(bool no_takeover)
 				    0);
 				struct proto_buf *fb =
 				    seg_add(&sc, (enum cap_dir)d, ts++);
-				frame(fb, false, WS_RSV1, WS_OP_TEXT, d == 0,
-				      proto_buf_head(&z), proto_buf_size(&z));
+				script_frame(fb, false, WS_RSV1, WS_OP_TEXT,
+					     d == 0, proto_buf_head(&z),
+					     proto_buf_size(&z));
 				proto_buf_reset(&z);
 				ck_assert_int_eq(
 				    pmd_deflate(ctx,
 						(const uint8_t *)msgs[i] + 10,
 						n - 10, true, &z),
 				    0);
-				frame(fb, true, 0, WS_OP_CONT, d == 0,
-				      proto_buf_head(&z), proto_buf_size(&z));
+				script_frame(fb, true, 0, WS_OP_CONT, d == 0,
+					     proto_buf_head(&z),
+					     proto_buf_size(&z));
 			} else {
 				ck_assert_int_eq(
 				    pmd_deflate(ctx, (const uint8_t *)msgs[i],
 						n, true, &z),
 				    0);
-				frame(seg_add(&sc, (enum cap_dir)d, ts++), true,
-				      WS_RSV1, WS_OP_TEXT, d == 0,
-				      proto_buf_head(&z), proto_buf_size(&z));
+				script_frame(
+				    seg_add(&sc, (enum cap_dir)d, ts++), true,
+				    WS_RSV1, WS_OP_TEXT, d == 0,
+				    proto_buf_head(&z), proto_buf_size(&z));
 			}
 			proto_buf_free(&z);
 		}
@@ -658,15 +521,18 @@ START_TEST(websocket_gap_mid_frame)
 		"HTTP/1.1 101 \r\nUpgrade: websocket\r\n"
 		"Connection: upgrade\r\n\r\n");
 	struct proto_buf whole = PROTO_BUF_INIT;
-	frame(&whole, true, 0, WS_OP_TEXT, true,
-	      "a message cut by a gap in the capture", 37);
+	script_frame(&whole, true, 0, WS_OP_TEXT, true,
+		     "a message cut by a gap in the capture", 37);
 	proto_buf_append(seg_add(&sc, CAP_C2S, 30), proto_buf_head(&whole), 10);
 	seg_gap(&sc, CAP_C2S, 31, 10);
 	proto_buf_append(seg_add(&sc, CAP_C2S, 32), proto_buf_head(&whole) + 20,
 			 proto_buf_size(&whole) - 20);
-	frame(seg_add(&sc, CAP_C2S, 33), true, 0, WS_OP_TEXT, true, "next", 4);
-	frame(seg_add(&sc, CAP_S2C, 40), true, 0, WS_OP_TEXT, false, "one", 3);
-	frame(seg_add(&sc, CAP_S2C, 41), true, 0, WS_OP_TEXT, false, "two", 3);
+	script_frame(seg_add(&sc, CAP_C2S, 33), true, 0, WS_OP_TEXT, true,
+		     "next", 4);
+	script_frame(seg_add(&sc, CAP_S2C, 40), true, 0, WS_OP_TEXT, false,
+		     "one", 3);
+	script_frame(seg_add(&sc, CAP_S2C, 41), true, 0, WS_OP_TEXT, false,
+		     "two", 3);
 	proto_buf_free(&whole);
 	for (int how = 0; how < 3; how++) {
 		struct cap_sessions *s = run(&sc, how, 5, true);
@@ -839,8 +705,8 @@ START_TEST(legs_client_and_ajp_backend)
 	struct cap_session_opts o = {.keep_messages = true};
 	struct cap_sessions *s = cap_sessions_new(&o);
 	struct cap_tcp_sink *k = cap_sessions_sink(s);
-	feed(k, &cl, 0, 0);
-	feed(k, &be, 0, 0);
+	script_feed(k, &cl, 0, 0);
+	script_feed(k, &be, 0, 0);
 	char *sum = summary_of(s);
 	ck_assert_uint_eq(s->conns[1]->leg_of, 1);
 	ck_assert_uint_eq(s->conns[0]->backend_leg, 2);
@@ -866,8 +732,8 @@ START_TEST(legs_client_and_ajp_backend)
 	ajp_script(&be, 2, 2100000);
 	s = cap_sessions_new(&o);
 	k = cap_sessions_sink(s);
-	feed(k, &cl, 0, 0);
-	feed(k, &be, 0, 0);
+	script_feed(k, &cl, 0, 0);
+	script_feed(k, &be, 0, 0);
 	cap_sessions_finish(s);
 	ck_assert_uint_eq(s->conns[1]->leg_of, 0);
 	cap_sessions_free(s);
@@ -882,7 +748,7 @@ START_TEST(redaction_and_filter)
 	ws_script(&sc);
 	struct cap_session_opts o = {.keep_messages = true};
 	struct cap_sessions *s = cap_sessions_new(&o);
-	feed(cap_sessions_sink(s), &sc, 0, 0);
+	script_feed(cap_sessions_sink(s), &sc, 0, 0);
 	char *j = json_of(s);
 	ck_assert_ptr_null(strstr(j, "secret"));
 	ck_assert_ptr_nonnull(strstr(j, "[\"Cookie\",\"[redacted]\"]"));
@@ -893,7 +759,7 @@ START_TEST(redaction_and_filter)
 
 	o.no_redact = true;
 	s = cap_sessions_new(&o);
-	feed(cap_sessions_sink(s), &sc, 0, 0);
+	script_feed(cap_sessions_sink(s), &sc, 0, 0);
 	j = json_of(s);
 	ck_assert_ptr_nonnull(strstr(j, "JSESSIONID=secret1"));
 	ck_assert_ptr_nonnull(strstr(j, "Basic c2VjcmV0Mg=="));
@@ -911,7 +777,7 @@ START_TEST(redaction_and_filter)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct cap_session_opts fo = {.filter = cases[i].filter};
 		s = cap_sessions_new(&fo);
-		feed(cap_sessions_sink(s), &sc, 0, 0);
+		script_feed(cap_sessions_sink(s), &sc, 0, 0);
 		char *sum = summary_of(s);
 		ck_assert_msg((strlen(sum) > 0) == cases[i].match,
 			      "filter %s: %s", cases[i].filter, sum);
@@ -928,7 +794,7 @@ START_TEST(json_payload_cap_and_tls)
 	ws_script(&sc);
 	struct cap_session_opts o = {.keep_messages = true, .payload_cap = 4};
 	struct cap_sessions *s = cap_sessions_new(&o);
-	feed(cap_sessions_sink(s), &sc, 0, 0);
+	script_feed(cap_sessions_sink(s), &sc, 0, 0);
 	char *j = json_of(s);
 	assert_json_valid(j);
 	ck_assert_ptr_nonnull(
@@ -939,34 +805,8 @@ START_TEST(json_payload_cap_and_tls)
 	script_free(&sc);
 
 	/* a TLS 1.3 ClientHello with SNI and supported_versions */
-	static const uint8_t ext_sni[] = {0x00, 0x00, 0x00, 0x0e, 0x00, 0x0c,
-					  0x00, 0x00, 0x09, 'l',  'o',	'c',
-					  'a',	'l',  'h',  'o',  's',	't'};
-	static const uint8_t ext_sv[] = {0x00, 0x2b, 0x00, 0x05, 0x04,
-					 0x03, 0x04, 0x03, 0x03};
-	struct proto_buf hs = PROTO_BUF_INIT;
-	proto_buf_append_u16(&hs, 0x0303);
-	for (int i = 0; i < 32; i++)
-		proto_buf_append_u8(&hs, (uint8_t)i);
-	proto_buf_append_u8(&hs, 0);
-	proto_buf_append_u16(&hs, 2);
-	proto_buf_append_u16(&hs, 0x1301);
-	proto_buf_append_u8(&hs, 1);
-	proto_buf_append_u8(&hs, 0);
-	proto_buf_append_u16(&hs, sizeof(ext_sni) + sizeof(ext_sv));
-	proto_buf_append(&hs, ext_sni, sizeof(ext_sni));
-	proto_buf_append(&hs, ext_sv, sizeof(ext_sv));
 	script_init(&sc, 9, 50020, 443);
-	struct proto_buf *b = seg_add(&sc, CAP_C2S, 5);
-	size_t n = proto_buf_size(&hs);
-	proto_buf_append_u8(b, 0x16);
-	proto_buf_append_u16(b, 0x0301);
-	proto_buf_append_u16(b, (uint16_t)(n + 4));
-	proto_buf_append_u8(b, 1);
-	proto_buf_append_u8(b, 0);
-	proto_buf_append_u16(b, (uint16_t)n);
-	proto_buf_append(b, proto_buf_head(&hs), n);
-	proto_buf_free(&hs);
+	seg_client_hello(&sc, 5);
 	for (int how = 0; how < 3; how++) {
 		s = run(&sc, how, 9, true);
 		struct cs_conn *c = s->conns[0];
@@ -981,6 +821,115 @@ START_TEST(json_payload_cap_and_tls)
 		free(j);
 		cap_sessions_free(s);
 	}
+	script_free(&sc);
+}
+END_TEST
+
+/* TLS without a filter in front: why not decrypted is the session's to
+ * say (no --keylog; the handshake not captured); with the filter's
+ * verdict (the `tls` event) a decrypted connection keeps its TLS facts. */
+START_TEST(tls_decryption_notes)
+{
+	struct script sc;
+	script_init(&sc, 9, 50020, 443);
+	seg_client_hello(&sc, 5);
+	struct cap_sessions *s = run(&sc, 0, 0, true);
+	char *j = json_of(s), *sum = summary_of(s);
+	assert_json_valid(j);
+	ck_assert_ptr_nonnull(
+	    strstr(j, "\"client_hello\":true,\"server_hello\":false,"
+		      "\"cipher_suite\":null,\"decrypted\":false,"
+		      "\"not_decrypted\":{\"reason\":\"no_keylog\",\"text\":"
+		      "\"no --keylog given\"},\"records\":{\"c2s\":0,"
+		      "\"s2c\":0},\"stopped\":{\"c2s\":null,\"s2c\":null}}"));
+	ck_assert_msg(strstr(sum, "selected ?; bytes c2s 79 s2c 0; not "
+				  "decrypted: no --keylog given\n"),
+		      "%s", sum);
+	free(j);
+	free(sum);
+	cap_sessions_free(s);
+	script_free(&sc);
+
+	/* application data records of a connection open before the
+	 * capture: TLS whose handshake was not captured */
+	static const uint8_t rec[] = {0x17, 0x03, 0x03, 0x00, 0x03, 1, 2, 3};
+	for (int syn = 0; syn < 2; syn++) {
+		script_init(&sc, 10, 50021, 443);
+		sc.no_syn = !syn;
+		proto_buf_append(seg_add(&sc, CAP_C2S, 5), rec, sizeof(rec));
+		proto_buf_append(seg_add(&sc, CAP_S2C, 6), rec, sizeof(rec));
+		s = run(&sc, 2, 0, true);
+		struct cs_conn *c = s->conns[0];
+		/* with a SYN seen, records without a handshake are no TLS */
+		ck_assert_int_eq(c->proto, syn ? CS_TCP : CS_TLS);
+		j = json_of(s);
+		sum = summary_of(s);
+		assert_json_valid(j);
+		ck_assert_msg(
+		    !syn == !!strstr(j, "\"client_hello\":false,\"server_"
+					"hello\":false,\"cipher_suite\":null,"
+					"\"decrypted\":false,\"not_"
+					"decrypted\":{\"reason\":\"no_"
+					"handshake\",\"text\":\"the "
+					"handshake was not captured: the "
+					"capture began mid-connection\"}"),
+		    "%s", j);
+		ck_assert(!syn == !!strstr(sum,
+					   "; not decrypted: the handshake "
+					   "was not captured: the capture "
+					   "began mid-connection\n"));
+		free(j);
+		free(sum);
+		cap_sessions_free(s);
+		script_free(&sc);
+	}
+
+	/* decrypted by the filter in front: an http connection that says
+	 * it was TLS, one direction stopped at a bad record */
+	struct cap_tls_info in;
+	memset(&in, 0, sizeof(in));
+	in.state = CAP_TLS_DECRYPTING;
+	snprintf(in.sni, sizeof(in.sni), "example.test");
+	in.offered[0] = 0x0304;
+	in.offered[1] = 0x0303;
+	in.noffered = 2;
+	in.version = 0x0304;
+	in.suite = 0x1302;
+	in.keylog_entry = true;
+	in.records[0] = 3;
+	in.records[1] = 5;
+	in.stop_err[1] = CAP_TLS_E_DECRYPT;
+	in.fail_record[1] = 9;
+	script_init(&sc, 12, 50022, 443);
+	sc.tls = &in;
+	seg_str(&sc, CAP_C2S, 5, "GET /x HTTP/1.1\r\nHost: a\r\n\r\n");
+	seg_str(&sc, CAP_S2C, 6, "HTTP/1.1 204 No Content\r\n\r\n");
+	s = run(&sc, 0, 0, true);
+	ck_assert_int_eq(s->conns[0]->proto, CS_HTTP);
+	j = json_of(s);
+	sum = summary_of(s);
+	assert_json_valid(j);
+	ck_assert_msg(
+	    strstr(j, "\"protocol\":\"http\"") &&
+		strstr(j,
+		       "\"tls\":{\"sni\":\"example.test\",\"offered\":"
+		       "[\"TLS1.3\",\"TLS1.2\"],\"selected\":\"TLS1.3\","
+		       "\"client_hello\":true,\"server_hello\":true,"
+		       "\"cipher_suite\":{\"id\":4866,\"name\":\"TLS_AES_"
+		       "256_GCM_SHA384\"},\"decrypted\":true,\"not_"
+		       "decrypted\":null,\"records\":{\"c2s\":3,\"s2c\":5},"
+		       "\"stopped\":{\"c2s\":null,\"s2c\":{\"reason\":"
+		       "\"decrypt_failed\",\"text\":\"decryption failed at "
+		       "s2c record 9 (bad authentication tag: wrong secret or "
+		       "corrupted data)\",\"dir\":\"s2c\",\"record\":9}}}"),
+	    "%s", j);
+	ck_assert_msg(strstr(sum, "; decrypted TLS1.3 TLS_AES_256_GCM_SHA384 "
+				  "sni=example.test; s2c decryption stopped: "
+				  "decryption failed at s2c record 9 (bad"),
+		      "%s", sum);
+	free(j);
+	free(sum);
+	cap_sessions_free(s);
 	script_free(&sc);
 }
 END_TEST
@@ -1028,6 +977,7 @@ static Suite *cap_session_suite(void)
 	tcase_add_test(tc, legs_client_and_ajp_backend);
 	tcase_add_test(tc, redaction_and_filter);
 	tcase_add_test(tc, json_payload_cap_and_tls);
+	tcase_add_test(tc, tls_decryption_notes);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
 	return s;

@@ -10,6 +10,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "cap_script.h"
 #include "cap_session_int.h"
 #include "cap_tls.h"
 #include "check_main.h"
@@ -27,6 +28,7 @@ struct rec {
 	struct proto_buf wire[2]; /* ciphertext per direction */
 	struct chunk chunks[4096];
 	size_t nchunks;
+	size_t app_chunk;	  /* the first chunk after the handshake */
 	struct proto_buf sent[2]; /* plaintext written per direction */
 	struct proto_buf keylog;
 };
@@ -176,6 +178,7 @@ static void run_session(const struct opts *o, struct rec *r)
 	}
 	ck_assert(SSL_is_init_finished(p.ssl[0]));
 	ck_assert(SSL_is_init_finished(p.ssl[1]));
+	r->app_chunk = r->nchunks;
 	send_msg(&p, r, CAP_C2S, upgrade_req, strlen(upgrade_req));
 	send_msg(&p, r, CAP_S2C, upgrade_resp, strlen(upgrade_resp));
 	uint8_t f[200];
@@ -590,30 +593,42 @@ static void filter_report(void *ctx, const struct cap_conn *c, enum cap_dir dir,
 	snprintf(f->last, sizeof(f->last), "%s", msg);
 }
 
-/* Feed a recorded session through filter -> session sink; the gap (if
- * gap_at) replaces the c2s chunk with that index. */
-static struct cap_sessions *through_filter(const struct rec *r,
-					   const struct cap_keylog *kl,
-					   struct freport *rep, size_t gap_at,
-					   struct cap_tls_filter_stats *st)
+/* How a recorded session reaches the sinks. */
+struct route {
+	size_t from, to;      /* the chunks fed: [from, to); to 0: all */
+	size_t gap_at;	      /* that chunk (not 0) of gap_dir is a gap */
+	enum cap_dir gap_dir; /* ... in this direction */
+	bool no_syn;	      /* the capture began mid-connection */
+};
+
+/* Feed the chunks of a recorded session (as `rt` says) through filter ->
+ * session sink, or with kl NULL to the session sink alone. */
+static struct cap_sessions *route(const struct rec *r,
+				  const struct cap_keylog *kl,
+				  struct freport *rep, const struct route *rt,
+				  struct cap_tls_filter_stats *st)
 {
 	struct cap_session_opts so = {.keep_messages = true};
 	struct cap_sessions *ss = cap_sessions_new(&so);
 	struct cap_tls_filter *f =
-	    cap_tls_filter_new(kl, cap_sessions_sink(ss), filter_report, rep);
-	struct cap_tcp_sink *k = cap_tls_filter_sink(f);
+	    kl ? cap_tls_filter_new(kl, cap_sessions_sink(ss), filter_report,
+				    rep)
+	       : NULL;
+	struct cap_tcp_sink *k =
+	    f ? cap_tls_filter_sink(f) : cap_sessions_sink(ss);
 	struct cap_conn c;
 	memset(&c, 0, sizeof(c));
 	c.id = 1;
 	c.client = (struct cap_endpoint){4, {127, 0, 0, 1}, 40000};
 	c.server = (struct cap_endpoint){4, {127, 0, 0, 1}, 443};
-	c.saw_syn = true;
+	c.saw_syn = !rt->no_syn;
 	c.first_us = 1000;
 	k->open(k->ctx, &c);
-	for (size_t i = 0; i < r->nchunks; i++) {
+	size_t to = rt->to ? rt->to : r->nchunks;
+	for (size_t i = rt->from; i < to; i++) {
 		const struct chunk *ch = &r->chunks[i];
 		uint64_t ts = 1000 + i;
-		if (gap_at && i == gap_at && ch->dir == CAP_C2S)
+		if (rt->gap_at && i == rt->gap_at && ch->dir == rt->gap_dir)
 			k->gap(k->ctx, &c, ch->dir, ch->len, ts);
 		else
 			k->data(k->ctx, &c, ch->dir,
@@ -623,9 +638,21 @@ static struct cap_sessions *through_filter(const struct rec *r,
 	k->end(k->ctx, &c, CAP_C2S, CAP_END_FIN, 5000);
 	k->end(k->ctx, &c, CAP_S2C, CAP_END_FIN, 5000);
 	k->close(k->ctx, &c);
-	cap_tls_filter_get_stats(f, st);
+	if (f)
+		cap_tls_filter_get_stats(f, st);
 	cap_tls_filter_free(f);
 	return ss;
+}
+
+/* Feed a recorded session through filter -> session sink; the gap (if
+ * gap_at) replaces the c2s chunk with that index. */
+static struct cap_sessions *through_filter(const struct rec *r,
+					   const struct cap_keylog *kl,
+					   struct freport *rep, size_t gap_at,
+					   struct cap_tls_filter_stats *st)
+{
+	struct route rt = {.gap_at = gap_at, .gap_dir = CAP_C2S};
+	return route(r, kl, rep, &rt, st);
 }
 
 START_TEST(filter_into_sessions)
@@ -724,6 +751,373 @@ START_TEST(filter_passes_plain_tcp)
 }
 END_TEST
 
+/* ---- why not decrypted ------------------------------------------------ */
+
+/* The number (from 1) of the first record of `dir` after record `after`
+ * that has content type `type`; 0 if none. Its offset in *off. */
+static uint64_t find_record(const struct rec *r, enum cap_dir dir, uint8_t type,
+			    uint64_t after, size_t *off)
+{
+	const uint8_t *w = proto_buf_head(&r->wire[dir]);
+	size_t n = proto_buf_size(&r->wire[dir]), at = 0;
+	for (uint64_t k = 1; at + 5 <= n; k++) {
+		if (k > after && w[at] == type) {
+			if (off)
+				*off = at;
+			return k;
+		}
+		at += 5 + ((size_t)w[at + 3] << 8 | w[at + 4]);
+	}
+	return 0;
+}
+
+/* The one connection of ss was TLS and is not decrypted for `why`: its
+ * facts, its JSON and its summary line all say so, with `text`. */
+static void check_why(struct cap_sessions *ss, int why, const char *text)
+{
+	cap_sessions_finish(ss);
+	ck_assert_uint_eq(ss->nconns, 1);
+	struct cs_tls_facts t;
+	ck_assert(cs_tls_facts(ss->conns[0], &t));
+	ck_assert(!t.decrypted);
+	ck_assert_msg(t.why == why, "%s: %s", cap_tls_err_name(t.why),
+		      t.why_text);
+	ck_assert_str_eq(t.why_text, text);
+	char want[512];
+	char *j = sessions_written(ss, cap_sessions_write_json);
+	snprintf(want, sizeof(want),
+		 "\"decrypted\":false,\"not_decrypted\":{\"reason\":\"%s\","
+		 "\"text\":\"%s\"",
+		 cap_tls_err_name(why), text);
+	ck_assert_msg(strstr(j, want), "no %s in %s", want, j);
+	free(j);
+	char *sum = sessions_written(ss, cap_sessions_write_summary);
+	snprintf(want, sizeof(want), "; not decrypted: %s\n", text);
+	ck_assert_msg(strstr(sum, want), "no %s in %s", want, sum);
+	free(sum);
+}
+
+/* A key log of its own for one test (freed by the caller). */
+static struct cap_keylog *keylog_text(const char *text)
+{
+	struct cap_keylog *kl = cap_keylog_new();
+	char err[256];
+	ck_assert_int_eq(
+	    cap_keylog_parse(kl, text, strlen(text), "k", err, sizeof(err)), 0);
+	return kl;
+}
+
+/* A recorded session with its own key log, and what the filter said. */
+struct recorded {
+	struct rec *r;
+	struct cap_keylog *kl;
+	struct freport rep;
+	struct cap_tls_filter_stats st;
+};
+
+static void recorded_new(struct recorded *x, const struct opts *o)
+{
+	memset(x, 0, sizeof(*x));
+	x->r = malloc(sizeof(*x->r));
+	run_session(o, x->r);
+	x->kl = keylog_of(x->r);
+}
+
+/* Its chunks as rt says (NULL: all of them) through the filter with `kl`
+ * (NULL: to the session sink alone). */
+static struct cap_sessions *recorded_route(struct recorded *x,
+					   const struct cap_keylog *kl,
+					   const struct route *rt)
+{
+	static const struct route all = {0};
+	return route(x->r, kl, &x->rep, rt ? rt : &all, &x->st);
+}
+
+static void recorded_free(struct recorded *x)
+{
+	cap_keylog_free(x->kl);
+	rec_free(x->r);
+	free(x->r);
+}
+
+/* The recorded key log with every `label` renamed (an unknown line). */
+static struct cap_keylog *keylog_without(const struct rec *r, const char *label)
+{
+	char *text = strndup((const char *)proto_buf_head(&r->keylog),
+			     proto_buf_size(&r->keylog));
+	for (char *l = text; (l = strstr(l, label));)
+		*l = 'X';
+	struct cap_keylog *kl = keylog_text(text);
+	free(text);
+	return kl;
+}
+
+START_TEST(why_no_keylog_no_key)
+{
+	struct opts o = {TLS1_3_VERSION, "TLS_AES_128_GCM_SHA256", 0, 0};
+	struct recorded x;
+	recorded_new(&x, &o);
+
+	/* no filter at all: no --keylog */
+	struct cap_sessions *ss = recorded_route(&x, NULL, NULL);
+	check_why(ss, CAP_TLS_E_NO_KEYLOG, "no --keylog given");
+	char *j = sessions_written(ss, cap_sessions_write_json);
+	ck_assert_ptr_nonnull(
+	    strstr(j, "\"selected\":\"TLS1.3\",\"client_hello\":true,\"server_"
+		      "hello\":true,\"cipher_suite\":{\"id\":4865,\"name\":"
+		      "\"TLS_AES_128_GCM_SHA256\"}"));
+	free(j);
+	cap_sessions_free(ss);
+
+	/* a key log without this client random */
+	struct cap_keylog *kl = cap_keylog_new();
+	ss = recorded_route(&x, kl, NULL);
+	check_why(ss, CAP_TLS_E_NO_SECRET,
+		  "no key log line for this client random");
+	ck_assert_uint_eq(x.st.no_key, 1);
+	cap_sessions_free(ss);
+	cap_keylog_free(kl);
+
+	/* lines for it, but not the handshake secrets */
+	kl = keylog_without(x.r, "HANDSHAKE_TRAFFIC_SECRET");
+	ss = recorded_route(&x, kl, NULL);
+	check_why(ss, CAP_TLS_E_NO_SECRET,
+		  "no handshake traffic secrets in the key log for this "
+		  "client random");
+	cap_sessions_free(ss);
+	cap_keylog_free(kl);
+	recorded_free(&x);
+
+	/* TLS 1.2 with only a TLS 1.3 line for its client random */
+	struct opts o12 = {TLS1_2_VERSION, "ECDHE-ECDSA-AES128-GCM-SHA256", 0,
+			   0};
+	recorded_new(&x, &o12);
+	char *text = strndup((const char *)proto_buf_head(&x.r->keylog),
+			     proto_buf_size(&x.r->keylog));
+	const char *cr = strstr(text, "CLIENT_RANDOM ");
+	ck_assert_ptr_nonnull(cr);
+	struct proto_buf other = PROTO_BUF_INIT;
+	proto_buf_appendf(&other, "CLIENT_TRAFFIC_SECRET_0 %.64s %.64s\n",
+			  cr + 14, cr + 14 + 65);
+	proto_buf_append_u8(&other, 0);
+	kl = keylog_text((const char *)proto_buf_head(&other));
+	ss = recorded_route(&x, kl, NULL);
+	check_why(ss, CAP_TLS_E_NO_SECRET,
+		  "no CLIENT_RANDOM line in the key log for this client "
+		  "random");
+	cap_sessions_free(ss);
+	cap_keylog_free(kl);
+	proto_buf_free(&other);
+	free(text);
+	recorded_free(&x);
+}
+END_TEST
+
+/* The keys are there, but the version or the suite is not decrypted. */
+static void check_unsupported(const struct opts *o, int why, const char *text)
+{
+	struct recorded x;
+	recorded_new(&x, o);
+	struct cap_sessions *ss = recorded_route(&x, x.kl, NULL);
+	check_why(ss, why, text);
+	ck_assert_int_eq(x.rep.last_err, why);
+	ck_assert_uint_eq(x.st.failed, 1);
+	cap_sessions_free(ss);
+	recorded_free(&x);
+}
+
+START_TEST(why_cipher)
+{
+	struct opts o = {TLS1_2_VERSION, "ECDHE-ECDSA-AES128-SHA", 0, 0};
+	check_unsupported(&o, CAP_TLS_E_CIPHER,
+			  "cipher suite TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA "
+			  "(0xc009) is not supported");
+	struct opts c = {TLS1_3_VERSION, "TLS_AES_128_CCM_SHA256", 0, 0};
+	check_unsupported(&c, CAP_TLS_E_CIPHER,
+			  "cipher suite TLS_AES_128_CCM_SHA256 (0x1304) is not "
+			  "supported");
+}
+END_TEST
+
+START_TEST(why_version)
+{
+	struct opts o = {TLS1_1_VERSION, "ECDHE-ECDSA-AES128-SHA:@SECLEVEL=0",
+			 0, 0};
+	check_unsupported(&o, CAP_TLS_E_VERSION, "TLS1.1 is not supported");
+}
+END_TEST
+
+/* The capture began after the handshake: with or without a key log the
+ * records cannot be decrypted. */
+START_TEST(why_midstream)
+{
+	struct opts o = {TLS1_3_VERSION, "TLS_AES_128_GCM_SHA256", 0, 0};
+	struct recorded x;
+	recorded_new(&x, &o);
+	struct route rt = {.from = x.r->app_chunk, .no_syn = true};
+	for (int k = 0; k < 2; k++) {
+		struct cap_sessions *ss =
+		    recorded_route(&x, k ? x.kl : NULL, &rt);
+		check_why(ss, CAP_TLS_E_NO_HANDSHAKE,
+			  "the handshake was not captured: the capture began "
+			  "mid-connection");
+		if (k)
+			ck_assert_uint_eq(x.st.tls, 0);
+		cap_sessions_free(ss);
+	}
+	recorded_free(&x);
+}
+END_TEST
+
+START_TEST(why_decrypt_failed)
+{
+	struct opts o = {TLS1_3_VERSION, "TLS_AES_128_GCM_SHA256", 0, 0};
+	struct recorded x;
+	recorded_new(&x, &o);
+	struct rec *r = x.r;
+
+	/* a wrong server handshake secret: the first encrypted record */
+	corrupt(&r->keylog, "SERVER_HANDSHAKE_TRAFFIC_SECRET");
+	struct cap_keylog *kl = keylog_of(r);
+	uint64_t first = find_record(r, CAP_S2C, 23, 0, NULL);
+	ck_assert_uint_gt(first, 1);
+	char text[256];
+	snprintf(text, sizeof(text),
+		 "decryption failed at s2c record %llu (bad authentication "
+		 "tag: wrong secret or corrupted data)",
+		 (unsigned long long)first);
+	struct cap_sessions *ss = recorded_route(&x, kl, NULL);
+	check_why(ss, CAP_TLS_E_DECRYPT, text);
+	char *j = sessions_written(ss, cap_sessions_write_json);
+	char want[64];
+	snprintf(want, sizeof(want), "\"dir\":\"s2c\",\"record\":%llu}",
+		 (unsigned long long)first);
+	ck_assert_msg(strstr(j, want), "%s", j);
+	free(j);
+	cap_sessions_free(ss);
+	cap_keylog_free(kl);
+
+	/* the right secrets, a server record damaged on the way: decrypted,
+	 * but the server's side stops at that record */
+	size_t off = 0;
+	uint64_t bad = find_record(r, CAP_S2C, 23, first + 8, &off);
+	ck_assert_uint_gt(bad, 0);
+	r->wire[CAP_S2C].data[r->wire[CAP_S2C].off + off + 9] ^= 0x40;
+	ss = recorded_route(&x, x.kl, NULL);
+	cap_sessions_finish(ss);
+	struct cs_tls_facts t;
+	ck_assert(cs_tls_facts(ss->conns[0], &t));
+	ck_assert(t.decrypted);
+	ck_assert_int_eq(ss->conns[0]->proto, CS_WS);
+	ck_assert_int_eq(t.stop[CAP_C2S], 0);
+	ck_assert_int_eq(t.stop[CAP_S2C], CAP_TLS_E_DECRYPT);
+	ck_assert_uint_eq(t.stop_record[CAP_S2C], bad);
+	ck_assert_uint_eq(t.records[CAP_S2C], bad - first);
+	char *sum = sessions_written(ss, cap_sessions_write_summary);
+	snprintf(text, sizeof(text),
+		 "; decrypted TLS1.3 TLS_AES_128_GCM_SHA256 sni=example.test; "
+		 "s2c decryption stopped: decryption failed at s2c record %llu "
+		 "(bad",
+		 (unsigned long long)bad);
+	ck_assert_msg(strstr(sum, text), "%s", sum);
+	free(sum);
+	cap_sessions_free(ss);
+	recorded_free(&x);
+}
+END_TEST
+
+/* Data missing before any record decrypted, and a handshake cut short. */
+START_TEST(why_gap_incomplete)
+{
+	struct opts o = {TLS1_2_VERSION, "ECDHE-ECDSA-AES128-GCM-SHA256", 0, 0};
+	struct recorded x;
+	recorded_new(&x, &o);
+	/* TLS 1.2: the client's second flight (key exchange, CCS, Finished)
+	 * goes missing */
+	size_t second = 0;
+	for (size_t i = 0, seen = 0; i < x.r->nchunks && !second; i++)
+		if (x.r->chunks[i].dir == CAP_C2S && ++seen == 2)
+			second = i;
+	struct route rt = {.gap_at = second, .gap_dir = CAP_C2S};
+	struct cap_sessions *ss = recorded_route(&x, x.kl, &rt);
+	check_why(ss, CAP_TLS_E_GAP,
+		  "data missing from the capture before decryption began");
+	cap_sessions_free(ss);
+	/* the capture ends after the ClientHello, or after the server's
+	 * hello (keys, but nothing encrypted yet) */
+	for (size_t to = 1; to <= 2; to++) {
+		struct route cut = {.to = to};
+		ss = recorded_route(&x, x.kl, &cut);
+		check_why(ss, CAP_TLS_E_INCOMPLETE,
+			  "the handshake did not complete in the capture");
+		cap_sessions_free(ss);
+	}
+	recorded_free(&x);
+}
+END_TEST
+
+START_TEST(why_bad_handshake)
+{
+	/* a handshake record whose ClientHello is empty */
+	static const uint8_t bad[] = {0x16, 0x03, 0x01, 0x00, 0x04,
+				      0x01, 0x00, 0x00, 0x00};
+	struct recorded x;
+	memset(&x, 0, sizeof(x));
+	x.r = calloc(1, sizeof(*x.r));
+	proto_buf_append(&x.r->wire[CAP_C2S], bad, sizeof(bad));
+	x.r->chunks[0] = (struct chunk){CAP_C2S, 0, sizeof(bad)};
+	x.r->nchunks = 1;
+	x.kl = cap_keylog_new();
+	struct cap_sessions *ss = recorded_route(&x, x.kl, NULL);
+	check_why(ss, CAP_TLS_E_HANDSHAKE, "malformed TLS handshake message");
+	ck_assert_int_eq(x.rep.last_err, CAP_TLS_E_HANDSHAKE);
+	cap_sessions_free(ss);
+	recorded_free(&x);
+}
+END_TEST
+
+START_TEST(decrypted_facts)
+{
+	struct opts o = {TLS1_3_VERSION, "TLS_CHACHA20_POLY1305_SHA256", 0, 0};
+	struct recorded x;
+	recorded_new(&x, &o);
+	struct cap_sessions *ss = recorded_route(&x, x.kl, NULL);
+	cap_sessions_finish(ss);
+	ck_assert_int_eq(ss->conns[0]->proto, CS_WS);
+	struct cs_tls_facts t;
+	ck_assert(cs_tls_facts(ss->conns[0], &t));
+	ck_assert(t.decrypted);
+	ck_assert_int_eq(t.why, 0);
+	ck_assert_str_eq(t.selected, "TLS1.3");
+	ck_assert_str_eq(t.offered, "TLS1.3");
+	ck_assert_str_eq(t.sni, "example.test");
+	ck_assert_uint_eq(t.suite, 0x1303);
+	ck_assert_uint_gt(t.records[0], 3);
+	ck_assert_uint_gt(t.records[1], 3);
+	char *j = sessions_written(ss, cap_sessions_write_json);
+	char want[512];
+	snprintf(want, sizeof(want),
+		 "\"tls\":{\"sni\":\"example.test\",\"offered\":[\"TLS1.3\"],"
+		 "\"selected\":\"TLS1.3\",\"client_hello\":true,\"server_"
+		 "hello\":true,\"cipher_suite\":{\"id\":4867,\"name\":\"TLS_"
+		 "CHACHA20_POLY1305_SHA256\"},\"decrypted\":true,\"not_"
+		 "decrypted\":null,\"records\":{\"c2s\":%llu,\"s2c\":%llu},"
+		 "\"stopped\":{\"c2s\":null,\"s2c\":null}}",
+		 (unsigned long long)t.records[0],
+		 (unsigned long long)t.records[1]);
+	ck_assert_msg(strstr(j, want), "no %s in %s", want, j);
+	free(j);
+	char *sum = sessions_written(ss, cap_sessions_write_summary);
+	ck_assert_msg(strstr(sum, "; decrypted TLS1.3 "
+				  "TLS_CHACHA20_POLY1305_SHA256 "
+				  "sni=example.test\n"),
+		      "%s", sum);
+	free(sum);
+	cap_sessions_free(ss);
+	recorded_free(&x);
+}
+END_TEST
+
 static Suite *cap_tls_suite(void)
 {
 	Suite *s = suite_create("cap_tls");
@@ -750,6 +1144,17 @@ static Suite *cap_tls_suite(void)
 	tc = tcase_create("filter");
 	tcase_add_test(tc, filter_into_sessions);
 	tcase_add_test(tc, filter_passes_plain_tcp);
+	tcase_set_timeout(tc, 60);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("why");
+	tcase_add_test(tc, decrypted_facts);
+	tcase_add_test(tc, why_no_keylog_no_key);
+	tcase_add_test(tc, why_cipher);
+	tcase_add_test(tc, why_version);
+	tcase_add_test(tc, why_midstream);
+	tcase_add_test(tc, why_decrypt_failed);
+	tcase_add_test(tc, why_gap_incomplete);
+	tcase_add_test(tc, why_bad_handshake);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
 	return s;
