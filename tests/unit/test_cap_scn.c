@@ -309,11 +309,12 @@ START_TEST(websocket_capped)
 	uint8_t big[100];
 	for (size_t k = 0; k < sizeof(big); k++)
 		big[k] = (uint8_t)k;
-	frame(seg_add(&sc, CAP_S2C, 3000), WS_OP_BINARY, false, big,
-	      sizeof(big));
-	frame(seg_add(&sc, CAP_S2C, 3500), WS_OP_TEXT, false,
-	      "a long text message", 19);
-	frame(seg_add(&sc, CAP_S2C, 4000), WS_OP_TEXT, false, "ok", 2);
+	script_frame(seg_add(&sc, CAP_S2C, 3000), true, 0, WS_OP_BINARY, false,
+		     big, sizeof(big));
+	script_frame(seg_add(&sc, CAP_S2C, 3500), true, 0, WS_OP_TEXT, false,
+		     "a long text message", 19);
+	script_frame(seg_add(&sc, CAP_S2C, 4000), true, 0, WS_OP_TEXT, false,
+		     "ok", 2);
 	struct script *scs[] = {&sc};
 	char *text;
 	struct scn_file *f = roundtrip_cap(scs, 1, false, 16, &text);
