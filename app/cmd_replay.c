@@ -1,10 +1,10 @@
 /* `wssim replay`: run a recording (a scenario written by `wssim capture
  * -o`) against a running setup on loopback. Each client's URL gets the
  * target's scheme, host and port (the recorded path and query stay); the
- * recorded waits are scaled (--speed) or dropped (--asap); the clients
- * may be repeated; then sim_run does the rest, and the report is the
- * diff: every failed expectation says what was recorded (expected) and
- * what came back (observed). Exit 0/1/2/3 as `wssim run`. */
+ * recorded timing (`at`, `wait`, `start`) is scaled (--speed) or dropped
+ * (--asap); the clients may be repeated; then sim_run does the rest, and
+ * the report is the diff: every failed expectation says what was recorded
+ * (expected) and what came back (observed). Exit 0/1/2/3 as `wssim run`. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>

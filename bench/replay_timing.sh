@@ -22,7 +22,8 @@
 #
 # Needs tcpdump and the right to capture on lo (root or CAP_NET_RAW), and
 # /usr/bin/python3 with python3-websockets. Environment: BUILD,
-# BENCH_SESSIONS (100), BENCH_MSGS (10), BENCH_TARGET_MS (2). Takes about
+# BENCH_SESSIONS (100), BENCH_MSGS (10), BENCH_TARGET_MS (2), BENCH_KEEP
+# (a directory: the pcaps, rec.scn and the JSON are copied there). Takes about
 # 15 s. Exit status: 0 the target is met, 1 missed or a run failed, 2 a
 # setup problem. Every process it starts is stopped on exit and its temp
 # dir removed.
@@ -51,6 +52,10 @@ cleanup() {
 	[ -z "$MOCK_PID" ] || kill "$MOCK_PID" 2>/dev/null || true
 	[ -z "$TD_PID" ] || wait "$TD_PID" 2>/dev/null || true
 	[ -z "$MOCK_PID" ] || wait "$MOCK_PID" 2>/dev/null || true
+	if [ -n "${BENCH_KEEP:-}" ]; then
+		mkdir -p "$BENCH_KEEP" &&
+			cp "$TMP"/*.pcap "$TMP"/*.scn "$TMP"/*.json "$BENCH_KEEP"/ 2>/dev/null || true
+	fi
 	rm -rf "$TMP"
 }
 trap cleanup EXIT

@@ -3,8 +3,9 @@
  * `expect status`; each websocket upgrade a websocket client: the request
  * headers a browser would not send anyway, `expect status` and `expect
  * open` (or `expect closed 1006` for a refused upgrade), then the messages
- * in recorded order, the client's as sends with `wait`s for the recorded
- * pauses, the server's as expectations, and the close. */
+ * in recorded order, the client's as sends, each after an `at` (its
+ * recorded time from the client's start), the server's as expectations,
+ * and the close. */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -242,15 +243,19 @@ static uint64_t ms_between(uint64_t from_us, uint64_t to_us)
 	return (to_us - from_us + 500) / 1000;
 }
 
-static void wait_add(struct build *b, struct scn_client *cl, uint64_t from_us,
-		     uint64_t to_us)
+/* `at`: the client's send at to_us comes that long after its start (to
+ * the microsecond, and from the start rather than from the step before,
+ * so that neither rounding nor the server's answer times add up). */
+static void at_add(struct build *b, struct scn_client *cl, uint64_t start_us,
+		   uint64_t to_us)
 {
-	if (to_us < from_us + 1000)
-		return; /* under 1 ms */
-	struct scn_step *st = step_add(b, cl, SCN_WAIT);
-	if (st) { /* to the microsecond: rounding adds up over a session */
-		st->ms = (to_us - from_us) / 1000;
-		st->us = (to_us - from_us) % 1000;
+	struct scn_step *st = step_add(b, cl, SCN_AT);
+	uint64_t us = to_us > start_us ? to_us - start_us : 0;
+	if (us > SCN_MAX_START_MS * 1000)
+		us = SCN_MAX_START_MS * 1000;
+	if (st) {
+		st->ms = us / 1000;
+		st->us = us % 1000;
 	}
 }
 
@@ -283,8 +288,9 @@ static size_t utf8_cut(const uint8_t *p, size_t n)
 	return n;
 }
 
+/* The messages after the 101 (at t0); the client began at start_us. */
 static void ws_messages(struct build *b, struct scn_client *cl,
-			const struct cs_conn *c, uint64_t t0)
+			const struct cs_conn *c, uint64_t t0, uint64_t start_us)
 {
 	uint64_t last = t0;
 	bool client_closed = false, server_closed = false;
@@ -301,7 +307,7 @@ static void ws_messages(struct build *b, struct scn_client *cl,
 				server_pings--; /* our client answers too */
 				continue;
 			}
-			wait_add(b, cl, last, m->ts_us);
+			at_add(b, cl, start_us, m->ts_us);
 			last = m->ts_us;
 			switch (m->opcode) {
 			case WS_OP_TEXT:
@@ -422,9 +428,19 @@ static void add_exchange(struct build *b, const struct cs_conn *c, size_t k,
 		return;
 	client_name(b, cl, c, k, nclients);
 	/* The recorded start, in µs for now: starts_relative() makes it the
-	 * offset from the first client's, in ms, once all are known. */
+	 * offset from the first client's, in ms, once all are known. A
+	 * replayed client begins by connecting: the connection's first
+	 * exchange starts at its SYN, when there was one. */
+	uint64_t start_us = ex->req_us;
+	if (c->saw_syn && c->first_us <= ex->req_us) {
+		bool first = true;
+		for (size_t i = 0; i < k && first; i++)
+			first = !(c->ex[i].has_req && c->ex[i].method);
+		if (first)
+			start_us = c->first_us;
+	}
 	cl->has_start = true;
-	cl->start_ms = ex->req_us;
+	cl->start_ms = start_us;
 	cl->url = make_url(b, c, ex, ws);
 	client_headers(b, cl, ex, ws);
 	if (!ex->has_resp || !ex->status)
@@ -441,7 +457,7 @@ static void add_exchange(struct build *b, const struct cs_conn *c, size_t k,
 		return;
 	}
 	step_add(b, cl, SCN_EXPECT_OPEN);
-	ws_messages(b, cl, c, ex->resp_us ? ex->resp_us : ex->req_us);
+	ws_messages(b, cl, c, ex->resp_us ? ex->resp_us : ex->req_us, start_us);
 }
 
 /* Every client's `start`: when its request was sent, relative to the

@@ -169,11 +169,11 @@ static void scale(uint64_t *ms, uint64_t *us, double speed)
 	*us = t % 1000;
 }
 
-/* Scale every wait by 1/speed (speed 0: drop them, --asap). */
+/* Scale every wait and `at` by 1/speed (speed 0: drop them, --asap). */
 static void scale_waits(struct scn_step *s, size_t n, double speed)
 {
 	for (size_t i = 0; i < n; i++) {
-		if (s[i].kind == SCN_WAIT)
+		if (s[i].kind == SCN_WAIT || s[i].kind == SCN_AT)
 			scale(&s[i].ms, &s[i].us, speed);
 		else if (s[i].kind == SCN_REPEAT)
 			scale_waits(s[i].body, s[i].nbody, speed);

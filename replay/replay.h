@@ -1,11 +1,12 @@
 /* Replay of recordings: a recording (a scenario of clients only, written
  * by `wssim capture -o`) turned into the scenario to run against a target
  * on loopback: each client's URL gets the target's scheme, host and port
- * (the recorded path and query stay), the recorded waits and client
- * `start` offsets are scaled or dropped (so recorded concurrency is kept;
- * --asap starts every client with a `start` at once), the clients may be
- * repeated (each copy with its original's start: they run together). sim_run
- * then runs it, and its report is the diff against the recording. */
+ * (the recorded path and query stay), the recorded `at`s, waits and
+ * client `start` offsets are scaled or dropped (so recorded concurrency
+ * is kept; --asap starts every client with a `start` at once), the
+ * clients may be repeated (each copy with its original's start: they run
+ * together). sim_run then runs it, and its report is the diff against
+ * the recording. */
 #ifndef WSSIM_REPLAY_H
 #define WSSIM_REPLAY_H
 

@@ -5,7 +5,7 @@
  *
  * A scenario declares components (a mock `tomcat`; a proxy under test:
  * `apache`, `nginx`, `haproxy`, or an already running `proxy ... at
- * ADDR`) and `client`s, each with steps (send, close, wait, repeat,
+ * ADDR`) and `client`s, each with steps (send, close, wait, at, repeat,
  * backend stop/start) and expectations (status, headers, open, closed,
  * messages, pong, body, what the backend received). docs/scenario.md is
  * the reference; every keyword in scn_keywords() is documented there (a
@@ -95,7 +95,9 @@ enum scn_step_kind {
 	SCN_SEND_PONG,	    /* data */
 	SCN_SEND_FRAGMENTS, /* pieces; binary says text or binary */
 	SCN_CLOSE,	    /* code (0: none), data = reason */
-	SCN_WAIT,	    /* ms */
+	SCN_WAIT,	    /* ms, us: pause that long */
+	SCN_AT,		    /* ms, us: until that long after the client's
+			       start (not inside a repeat) */
 	SCN_REPEAT,	    /* count, body */
 	SCN_STOP,	    /* comp[.field]: stop a tomcat or one connector */
 	SCN_START,	    /* comp[.field] */
@@ -132,15 +134,15 @@ struct scn_step {
 	size_t npieces;
 	bool binary; /* SEND_FRAGMENTS */
 	enum scn_match match;
-	int code;	    /* status or close code */
-	int clean;	    /* CLOSED: -1 any, 0 unclean, 1 clean */
-	int upgrade;	    /* EXPECT_BACKEND */
-	char *name;	    /* header name */
-	char *value;	    /* EXPECT_BACKEND: header value, or NULL */
-	char *comp, *field; /* STOP, START, EXPECT_BACKEND */
-	uint64_t ms;	    /* WAIT */
-	uint64_t
-	    us; /* WAIT: microseconds beyond ms (0-999), from `wait 12.345ms` */
+	int code;	       /* status or close code */
+	int clean;	       /* CLOSED: -1 any, 0 unclean, 1 clean */
+	int upgrade;	       /* EXPECT_BACKEND */
+	char *name;	       /* header name */
+	char *value;	       /* EXPECT_BACKEND: header value, or NULL */
+	char *comp, *field;    /* STOP, START, EXPECT_BACKEND */
+	uint64_t ms;	       /* WAIT, AT */
+	uint64_t us;	       /* WAIT, AT: microseconds beyond ms (0-999), from
+				  `wait 12.345ms` */
 	uint64_t within_ms;    /* expectations: 0 = the client's timeout */
 	unsigned count;	       /* REPEAT */
 	struct scn_step *body; /* REPEAT */

@@ -2,9 +2,9 @@
  * Options shape the opening handshake (header, cookie, origin, protocol,
  * extensions, method, insecure, timeout) or when the client begins (start
  * DURATION, told from the step `start COMP` by its digit); steps act (send,
- * close, wait, repeat, stop, start); expectations check (expect ..., each with
- * an optional `within DURATION`). Checks that need only the client: what an
- * http client cannot do, nothing but expectations after `close`, sizes of
+ * close, wait, at, repeat, stop, start); expectations check (expect ..., each
+ * with an optional `within DURATION`). Checks that need only the client: what
+ * an http client cannot do, nothing but expectations after `close`, sizes of
  * control frames. Component names are checked at the end (scn_macro.c). */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +13,7 @@
 
 #include "scn_int.h"
 
-#define STEPS "send, close, wait, repeat, stop, start, expect"
+#define STEPS "send, close, wait, at, repeat, stop, start, expect"
 #define OPTIONS                                                                \
 	"header, cookie, origin, protocol, extensions, method, insecure, "     \
 	"timeout"
@@ -431,12 +431,17 @@ static void parse_step(struct scn_parser *p, struct cl *k,
 		parse_send(p, s);
 	} else if (scn_word_is(t, "close")) {
 		parse_close(p, s);
-	} else if (scn_word_is(t, "wait")) {
-		s->kind = SCN_WAIT;
+	} else if (scn_word_is(t, "wait") || scn_word_is(t, "at")) {
+		s->kind = scn_word_is(t, "wait") ? SCN_WAIT : SCN_AT;
 		uint64_t us = scn_duration_us(p, scn_next(p));
 		s->ms = us / 1000;
 		s->us = us % 1000;
 		ws_only = false;
+		if (s->kind == SCN_AT && p->depth)
+			scn_fail(p, pos,
+				 "'at' inside 'repeat': it counts from the "
+				 "client's start, so it would not pause after "
+				 "the first round (use 'wait')");
 	} else if (scn_word_is(t, "repeat")) {
 		s->kind = SCN_REPEAT;
 		s->count = (unsigned)scn_number(p, scn_next(p), "repeat count",
@@ -607,6 +612,17 @@ static bool parse_option(struct scn_parser *p, struct cl *k, bool *start_taken)
 	return true;
 }
 
+/* Whether t begins a step (one of STEPS). */
+static bool is_step_word(const struct scn_tok *t)
+{
+	static const char *const words[] = {
+	    "send", "close", "wait", "at", "repeat", "stop", "start", "expect"};
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (scn_word_is(t, words[i]))
+			return true;
+	return false;
+}
+
 static void parse_steps(struct scn_parser *p, struct cl *k,
 			struct scn_step **steps, size_t *nsteps, bool top)
 {
@@ -660,11 +676,7 @@ static void parse_steps(struct scn_parser *p, struct cl *k,
 				scn_expect_end(p);
 				continue;
 			}
-			if (scn_word_is(t, "send") || scn_word_is(t, "close") ||
-			    scn_word_is(t, "wait") ||
-			    scn_word_is(t, "repeat") ||
-			    scn_word_is(t, "stop") || scn_word_is(t, "start") ||
-			    scn_word_is(t, "expect")) {
+			if (is_step_word(t)) {
 				parse_step(p, k, steps, nsteps, false);
 			} else {
 				scn_next(p);
@@ -672,10 +684,7 @@ static void parse_steps(struct scn_parser *p, struct cl *k,
 					 "unknown step %s (expected " STEPS ")",
 					 scn_tok_desc(&p->tok, b, sizeof(b)));
 			}
-		} else if (scn_word_is(t, "send") || scn_word_is(t, "close") ||
-			   scn_word_is(t, "wait") || scn_word_is(t, "repeat") ||
-			   scn_word_is(t, "stop") || scn_word_is(t, "start") ||
-			   scn_word_is(t, "expect")) {
+		} else if (is_step_word(t)) {
 			parse_step(p, k, steps, nsteps, false);
 		} else {
 			scn_next(p);

@@ -180,7 +180,8 @@ static void print_step(FILE *out, const struct scn_step *s, int depth)
 		}
 		break;
 	case SCN_WAIT:
-		fputs("wait ", out);
+	case SCN_AT:
+		fputs(s->kind == SCN_WAIT ? "wait " : "at ", out);
 		duration(out, s->ms, s->us);
 		break;
 	case SCN_REPEAT:

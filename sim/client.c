@@ -5,10 +5,11 @@
  * result. Frames and messages live in client_ws.c, expectations in
  * client_expect.c.
  *
- * One timer gives every blocking step its deadline (a `wait`, an
- * expectation, a send waiting for open, a backend stop), so no step can
- * hang; a second one starts the program from the loop. `done` runs once the
- * stream and both timers are closed.
+ * One timer gives every blocking step its deadline (an expectation, a send
+ * waiting for open, a backend stop), so no step can hang; a second one
+ * starts the program from the loop. A `wait` or `at` ends on the run's
+ * precise timers (env.sched, to the microsecond). `done` runs once the stream
+ * and both timers are closed.
  */
 #include <arpa/inet.h>
 #include <inttypes.h>
@@ -800,10 +801,17 @@ static const struct scn_step *current_step(struct sim_client *c)
 	return NULL;
 }
 
+/* The current step's timers. */
+static void step_timers_stop(struct sim_client *c)
+{
+	uv_timer_stop(&c->timer);
+	sim_sched_stop(c->env.sched, &c->wake);
+}
+
 static void step_advance(struct sim_client *c)
 {
 	c->stack[c->depth - 1].i++;
-	uv_timer_stop(&c->timer);
+	step_timers_stop(c);
 	c->step_started = false;
 	c->timed_out = false;
 	c->backend_done = false;
@@ -821,7 +829,7 @@ static void step_fail(struct sim_client *c, const struct scn_step *st,
 	va_end(ap);
 	c->res.failed_step = st;
 	c->res.passed = false;
-	uv_timer_stop(&c->timer);
+	step_timers_stop(c);
 	c->step_started = false;
 	c->timed_out = false;
 }
@@ -1046,6 +1054,13 @@ static void poll_cb(uv_timer_t *t)
 	client_pump(t->data);
 }
 
+static void wake_cb(struct sim_sched_timer *t)
+{
+	struct sim_client *c = t->data;
+	c->timed_out = true;
+	client_pump(c);
+}
+
 static void expect_event(struct sim_client *c, const struct scn_step *st,
 			 bool failed, const char *text)
 {
@@ -1071,36 +1086,24 @@ static enum step_result run_step(struct sim_client *c,
 	case SCN_CLOSE:
 		return run_send(c, st);
 	case SCN_WAIT:
-		/* libuv timers count whole milliseconds and fire late by a
-		 * fraction of one. What a wait comes out short or long (and
-		 * its microseconds, from replayed recordings) is carried into
-		 * the client's next wait, so a session keeps its recorded
-		 * timing instead of drifting a little further at every step. */
+	case SCN_AT:
+		/* on the run's precise timers: libuv's count whole ms */
 		if (!c->step_started) {
-			int64_t t =
-			    (int64_t)(st->ms * 1000 + st->us) + c->wait_carry;
+			uint64_t now = uv_hrtime(),
+				 ns = (st->ms * 1000 + st->us) * 1000;
+			uint64_t due =
+			    st->kind == SCN_WAIT ? now + ns : c->origin_ns + ns;
 			c->step_started = true;
-			c->wait_start = uv_hrtime();
-			c->wait_target = t > 0 ? t : 0;
-			if (c->wait_target >= 1000) {
-				uv_timer_start(&c->timer, timer_cb,
-					       (uint64_t)c->wait_target / 1000,
-					       0);
-				return STEP_BLOCK;
+			if (due <= now)
+				return STEP_DONE;
+			if (sim_sched_start(c->env.sched, &c->wake, due,
+					    wake_cb) < 0) {
+				step_fail(c, st, "%s: out of memory",
+					  st->kind == SCN_WAIT ? "wait" : "at");
+				return STEP_FAIL;
 			}
-			c->timed_out = true;
 		}
-		if (!c->timed_out)
-			return STEP_BLOCK;
-		{
-			int64_t took =
-			    (int64_t)((uv_hrtime() - c->wait_start) / 1000);
-			int64_t carry = c->wait_target - took;
-			c->wait_carry = carry > 5000	? 5000
-					: carry < -5000 ? -5000
-							: carry;
-		}
-		return STEP_DONE;
+		return c->timed_out ? STEP_DONE : STEP_BLOCK;
 	case SCN_STOP:
 	case SCN_START:
 		return run_backend(c, st);
@@ -1137,7 +1140,7 @@ static void run_end(struct sim_client *c)
 {
 	if (!c->ending) {
 		c->ending = true;
-		uv_timer_stop(&c->timer);
+		step_timers_stop(c);
 		c->timed_out = false;
 		c->step_started = false;
 	}
@@ -1328,6 +1331,7 @@ static void client_finish_maybe(struct sim_client *c)
 	if (c->finished)
 		return;
 	c->finished = true;
+	sim_sched_stop(c->env.sched, &c->wake);
 	if (c->token) { /* a backend call still running: let it be */
 		c->token->c = NULL;
 		c->token = NULL;
@@ -1345,7 +1349,7 @@ int sim_client_start(const struct scn_client *def, const char *url,
 {
 	if (out)
 		*out = NULL;
-	if (!def || !url || !env || !env->loop || !done)
+	if (!def || !url || !env || !env->loop || !env->sched || !done)
 		return UV_EINVAL;
 	struct sim_client *c = calloc(1, sizeof(*c));
 	if (!c)
@@ -1358,9 +1362,8 @@ int sim_client_start(const struct scn_client *def, const char *url,
 	}
 	c->def = def;
 	c->env = *env;
-	c->wait_carry = env->started_late_us > 5000 ? -5000
-			: env->started_late_us > 0  ? -env->started_late_us
-						    : 0;
+	c->wake.data = c;
+	c->origin_ns = env->origin_ns ? env->origin_ns : uv_hrtime();
 	c->done = done;
 	c->arg = arg;
 	c->who = def->name ? def->name : "client";
@@ -1429,7 +1432,7 @@ void sim_client_abort(struct sim_client *c)
 		c->res.passed = false;
 	}
 	c->ending = true;
-	uv_timer_stop(&c->timer);
+	step_timers_stop(c);
 	uv_timer_stop(&c->poll);
 	client_drop(c, true);
 	client_finish_maybe(c);

@@ -148,9 +148,13 @@ def check_round_trip(t):
                  '\tsend text "world"\n', '\texpect text "world"\n',
                  '\tclose 1000 "done"\n', "\texpect closed 1000\n"]:
         t.check("rec.scn has %r" % line.strip(), line in text, text)
-    t.check("rec.scn keeps the recorded pause as a wait",
-            any(ln.strip().startswith("wait ") and 150 <= float(ln.strip()[5:-2]) <= 2000
-                for ln in text.splitlines()), text)
+    # each send at its time from the client's start: hello's and world's
+    # 0.25 s apart
+    ats = [float(ln.strip()[3:-2]) for ln in text.splitlines()
+           if ln.strip().startswith("at ") and ln.strip().endswith("ms")]
+    t.check("rec.scn keeps the recorded pause between the sends' 'at's",
+            len(ats) == 3 and 240 <= ats[1] - ats[0] <= 2000
+            and ats[0] <= ats[1] <= ats[2], text)
     t.eq("rec.scn: one client (the client leg)", text.count("\nclient "), 1)
     code, out, err = wssim("run", "--no-color", rec)
     t.eq("wssim run executes the recording as it is: exit 0", code, 0)

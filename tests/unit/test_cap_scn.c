@@ -29,6 +29,7 @@ struct script {
 	struct cap_endpoint client, server;
 	uint64_t id;
 	bool server_fin; /* end with the server's FIN */
+	uint64_t syn_us; /* the SYN's time; 0: the first segment's */
 };
 
 static void script_init(struct script *sc, uint64_t id, uint16_t cport,
@@ -94,7 +95,7 @@ static void feed(struct cap_tcp_sink *k, const struct script *sc)
 			     .client = sc->client,
 			     .server = sc->server,
 			     .saw_syn = true};
-	c.first_us = sc->n ? sc->s[0].ts : 0;
+	c.first_us = sc->syn_us ? sc->syn_us : sc->n ? sc->s[0].ts : 0;
 	k->open(k->ctx, &c);
 	uint64_t last = 0;
 	for (size_t i = 0; i < sc->n; i++) {
@@ -174,13 +175,16 @@ static void step_is(const struct scn_client *c, size_t i,
 		ck_assert_int_eq(s->code, code);
 }
 
-/* A wait of about `ms` (waits keep their microseconds: compare rounded). */
-static void wait_is(const struct scn_client *c, size_t i, uint64_t ms,
-		    const char *text)
+/* `at` this many µs from the client's start (kept to the µs). */
+static void at_is(const struct scn_client *c, size_t i, uint64_t us,
+		  const char *text)
 {
-	step_is(c, i, SCN_WAIT, NULL, 0, text);
-	ck_assert_uint_eq((c->steps[i].ms * 1000 + c->steps[i].us + 500) / 1000,
-			  ms);
+	step_is(c, i, SCN_AT, NULL, 0, text);
+	ck_assert_msg(c->steps[i].ms * 1000 + c->steps[i].us == us,
+		      "step %zu: at %llu.%03llums, want %llu us:\n%s", i,
+		      (unsigned long long)c->steps[i].ms,
+		      (unsigned long long)c->steps[i].us,
+		      (unsigned long long)us, text);
 }
 
 /* ---- the websocket echo session --------------------------------------- */
@@ -207,12 +211,13 @@ static const char *ACCEPT = "HTTP/1.1 101 \r\nUpgrade: websocket\r\n"
 static void echo_script(struct script *sc)
 {
 	script_init(sc, 1, 50000, 18080);
+	sc->syn_us = 99000; /* the client began 1 ms before its request */
 	seg_str(sc, CAP_C2S, 100000, UPGRADE);
 	seg_str(sc, CAP_S2C, 102000, ACCEPT);
 	/* 50 ms after the 101: hello, echoed 1 ms later */
 	frame(seg_add(sc, CAP_C2S, 152000), WS_OP_TEXT, true, "hello", 5);
 	frame(seg_add(sc, CAP_S2C, 153000), WS_OP_TEXT, false, "hello", 5);
-	/* 0.4 ms later (no wait): world, echoed */
+	/* 0.4 ms later: world, echoed */
 	frame(seg_add(sc, CAP_C2S, 153400), WS_OP_TEXT, true, "world", 5);
 	frame(seg_add(sc, CAP_S2C, 153700), WS_OP_TEXT, false, "world", 5);
 	/* a server ping, answered by the client: no step */
@@ -257,31 +262,32 @@ START_TEST(websocket_echo)
 	size_t i = 0;
 	step_is(c, i++, SCN_EXPECT_STATUS, NULL, 101, text);
 	step_is(c, i++, SCN_EXPECT_OPEN, NULL, 0, text);
-	wait_is(c, i++, 50, text);
+	/* each send `at` its time from the client's SYN (99 ms) */
+	at_is(c, i++, 53000, text);
 	step_is(c, i++, SCN_SEND_TEXT, "hello", 0, text);
 	step_is(c, i++, SCN_EXPECT_TEXT, "hello", 0, text);
 	ck_assert_int_eq(c->steps[i - 1].match, SCN_MATCH_EXACT);
+	at_is(c, i++, 54400, text);
 	step_is(c, i++, SCN_SEND_TEXT, "world", 0, text);
 	step_is(c, i++, SCN_EXPECT_TEXT, "world", 0, text);
-	/* from the world echo (153.7 ms) to the binary (1394.6 ms) */
-	wait_is(c, i++, 1241, text);
-	/* to the microsecond, not rounded: rounding adds up in a replay */
-	ck_assert_uint_eq(c->steps[i - 1].ms, 1240);
-	ck_assert_uint_eq(c->steps[i - 1].us, 900);
+	/* to the microsecond, not rounded */
+	at_is(c, i++, 1295600, text);
 	step_is(c, i++, SCN_SEND_BINARY, "\x00\xff\x7f", 0, text);
 	step_is(c, i++, SCN_EXPECT_BINARY, "\x00\xff\x7f", 0, text);
-	wait_is(c, i++, 1, text);
+	at_is(c, i++, 1297000, text);
 	step_is(c, i++, SCN_SEND_PING, "p1", 0, text);
 	step_is(c, i++, SCN_EXPECT_PONG, "p1", 0, text);
 	step_is(c, i++, SCN_EXPECT_TEXT, "tick", 0, text);
 	ck_assert_uint_eq(c->steps[i - 1].within_ms, 7000);
-	wait_is(c, i++, 4, text);
+	at_is(c, i++, 4301000, text);
 	step_is(c, i++, SCN_CLOSE, "bye", 1000, text);
 	step_is(c, i++, SCN_EXPECT_CLOSED, NULL, 1000, text);
 	ck_assert_uint_eq(c->nsteps, i);
 	ck_assert_msg(strstr(text, "\tsend text \"hello\"\n"), "%s", text);
 	ck_assert_msg(strstr(text, "\texpect closed 1000\n"), "%s", text);
-	ck_assert_msg(strstr(text, "\twait 50ms\n"), "%s", text);
+	ck_assert_msg(strstr(text, "\tat 53ms\n"), "%s", text);
+	ck_assert_msg(strstr(text, "\tat 1295.600ms\n"), "%s", text);
+	ck_assert_ptr_null(strstr(text, "\twait "));
 	scn_free(f);
 	free(text);
 
@@ -319,6 +325,7 @@ START_TEST(websocket_dropped)
 	size_t i = 0;
 	step_is(c, i++, SCN_EXPECT_STATUS, NULL, 101, text);
 	step_is(c, i++, SCN_EXPECT_OPEN, NULL, 0, text);
+	at_is(c, i++, 1500, text); /* 0.5 ms after the 101: kept too */
 	step_is(c, i++, SCN_SEND_TEXT, "x", 0, text);
 	step_is(c, i++, SCN_EXPECT_CLOSED, NULL, 1006, text);
 	ck_assert_uint_eq(c->nsteps, i);
@@ -336,6 +343,7 @@ START_TEST(failed_upgrade_and_http)
 {
 	struct script cl, be, web;
 	script_init(&cl, 1, 50010, 80);
+	cl.syn_us = 999000;
 	seg_str(&cl, CAP_C2S, 1000000,
 		"GET /examples/websocket/echoProgrammatic HTTP/1.1\r\n"
 		"Host: 127.0.0.1:8080\r\nUpgrade: websocket\r\n"
@@ -370,6 +378,7 @@ START_TEST(failed_upgrade_and_http)
 	ck_assert_int_eq(ajp_end_response_encode(b, true), 0);
 	/* plain pages on one keep-alive connection */
 	script_init(&web, 3, 50011, 8080);
+	web.syn_us = 2999500;
 	seg_str(&web, CAP_C2S, 3000000,
 		"GET /index.html HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n"
 		"Accept: text/html\r\nX-Forwarded-Proto: https\r\n\r\n");
@@ -392,9 +401,12 @@ START_TEST(failed_upgrade_and_http)
 	step_is(c, 0, SCN_EXPECT_STATUS, NULL, 500, text);
 	step_is(c, 1, SCN_EXPECT_CLOSED, NULL, 1006, text);
 	ck_assert_uint_eq(c->nsteps, 2);
-	/* starts: relative to the first client's request, in ms */
+	/* starts: relative to the first client's, to the µs; a
+	 * connection's first client from its SYN, a later one from its
+	 * request (it opens a connection of its own) */
 	ck_assert(c->has_start);
 	ck_assert_uint_eq(c->start_ms, 0);
+	ck_assert_uint_eq(c->start_us, 0);
 	ck_assert_msg(strstr(text, "\tstart 0ms\n"), "%s", text);
 	c = client_named(f, "c3_1");
 	ck_assert_str_eq(c->url, "http://127.0.0.1:8080/index.html");
@@ -405,12 +417,14 @@ START_TEST(failed_upgrade_and_http)
 	ck_assert_uint_eq(c->nsteps, 1);
 	ck_assert(c->has_start);
 	ck_assert_uint_eq(c->start_ms, 2000);
+	ck_assert_uint_eq(c->start_us, 500);
 	c = client_named(f, "c3_2");
 	ck_assert_str_eq(c->url, "http://127.0.0.1:8080/form");
 	ck_assert_str_eq(c->method, "POST");
 	step_is(c, 0, SCN_EXPECT_STATUS, NULL, 404, text);
 	ck_assert(c->has_start);
-	ck_assert_uint_eq(c->start_ms, 2002);
+	ck_assert_uint_eq(c->start_ms, 2003);
+	ck_assert_uint_eq(c->start_us, 0);
 	scn_free(f);
 	free(text);
 	script_free(&cl);

@@ -35,6 +35,7 @@ struct fixture {
 	char ca[128];
 	SSL_CTX *verify, *insecure, *nobody; /* nobody: system store only */
 	struct sim_observer obs;
+	struct sim_sched sched;
 	struct sim_client_result res;
 	bool done;
 	int port[MOCK_NCONNECTORS];
@@ -85,6 +86,7 @@ static void setup(void)
 	fx.nobody = tls_ctx_client(NULL, false, err, sizeof(err));
 	ck_assert_msg(fx.nobody != NULL, "%s", err);
 	sim_obs_init(&fx.obs);
+	ck_assert_int_eq(sim_sched_init(&fx.sched, &fx.loop), 0);
 }
 
 static void on_mock_stopped(void *arg)
@@ -98,6 +100,7 @@ static void teardown(void)
 		mock_tomcat_stop(fx.m, 200, on_mock_stopped, NULL);
 		fx.mock_stopped = true;
 	}
+	sim_sched_close(&fx.sched, NULL);
 	uv_run(&fx.loop, UV_RUN_DEFAULT);
 	mock_tomcat_free(fx.m);
 	ck_assert_int_eq(uv_loop_close(&fx.loop), 0);
@@ -198,6 +201,7 @@ static struct sim_client_env env(SSL_CTX *verify)
 	e.obs = &fx.obs;
 	e.default_timeout_ms = 3000;
 	e.backend = backend;
+	e.sched = &fx.sched;
 	return e;
 }
 
@@ -809,6 +813,67 @@ START_TEST(abort_client)
 }
 END_TEST
 
+static struct scn_step st_wait(uint64_t ms, uint64_t us)
+{
+	struct scn_step s = st(SCN_WAIT);
+	s.ms = ms;
+	s.us = us;
+	return s;
+}
+
+/* Waits end on the precise timers (fx.sched), sub-millisecond ones too,
+ * and the steps after them run. */
+START_TEST(waits)
+{
+	struct scn_step s[] = {st(SCN_EXPECT_OPEN),
+			       st_wait(2, 250),
+			       st_data(SCN_SEND_TEXT, "a"),
+			       st(SCN_EXPECT_ECHO),
+			       st_wait(0, 300),
+			       st_wait(0, 0),
+			       st_code(SCN_CLOSE, 1000),
+			       st_closed(1000, 1, NULL)};
+	struct scn_client c = client("waits", s, 8);
+	run(&c, url("ws", MOCK_HTTP, EP_ECHO));
+	ck_assert_msg(fx.res.passed, "%s", fx.res.failure);
+	ck_assert_uint_eq(fx.sched.n, 0); /* nothing left scheduled */
+}
+END_TEST
+
+/* A client aborted in a wait leaves no timer behind (the freed client's
+ * would fire later, or be touched when the scheduler closes). */
+START_TEST(abort_in_wait)
+{
+	struct scn_step s[] = {st_wait(60000, 0), st_data(SCN_SEND_TEXT, "a")};
+	struct scn_client c = client("waiting", s, 2);
+	struct sim_client_env e = env(fx.verify);
+	struct sim_client *h = NULL;
+	ck_assert_int_eq(sim_client_start(&c, url("ws", MOCK_HTTP, EP_ECHO), &e,
+					  client_done, NULL, &h),
+			 0);
+	while (fx.sched.n == 0) /* the program has begun its wait */
+		uv_run(&fx.loop, UV_RUN_ONCE);
+	sim_client_abort(h);
+	ck_assert_uint_eq(fx.sched.n, 0);
+	uv_run(&fx.loop, UV_RUN_DEFAULT);
+	ck_assert(fx.done);
+	ck_assert(!fx.res.passed);
+	ck_assert_ptr_nonnull(strstr(fx.res.failure, "aborted"));
+}
+END_TEST
+
+START_TEST(needs_sched)
+{
+	struct scn_client c = client("nosched", NULL, 0);
+	struct sim_client_env e = env(fx.verify);
+	e.sched = NULL;
+	ck_assert_int_eq(sim_client_start(&c, url("ws", MOCK_HTTP, EP_ECHO), &e,
+					  client_done, NULL, NULL),
+			 UV_EINVAL);
+	ck_assert(!fx.done);
+}
+END_TEST
+
 /* One TCase per test, each its own ctest test (suites.cmake reads the
  * tcase_create("...") names). */
 static void add(Suite *s, TCase *tc, const TTest *t)
@@ -840,6 +905,9 @@ static Suite *client_suite(void)
 	add(s, tcase_create("bad_urls"), bad_urls);
 	add(s, tcase_create("send_failed"), send_after_failed_handshake);
 	add(s, tcase_create("abort"), abort_client);
+	add(s, tcase_create("waits"), waits);
+	add(s, tcase_create("abort_in_wait"), abort_in_wait);
+	add(s, tcase_create("needs_sched"), needs_sched);
 	return s;
 }
 

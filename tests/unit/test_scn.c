@@ -273,6 +273,13 @@ START_TEST(wait_microseconds)
 	ck_assert_uint_eq(s[3].us, 500);
 	ck_assert_uint_eq(s[5].ms, 7);
 	ck_assert_uint_eq(s[5].us, 0);
+	ck_assert_int_eq(s[6].kind, SCN_AT);
+	ck_assert_uint_eq(s[6].ms, 30);
+	ck_assert_uint_eq(s[6].us, 500);
+	ck_assert_int_eq(s[8].kind, SCN_AT);
+	ck_assert_uint_eq(s[8].ms, 2000);
+	ck_assert_uint_eq(s[8].us, 0);
+	ck_assert_uint_eq(f->clients[0].nsteps, 9);
 	scn_free(f);
 }
 END_TEST
@@ -531,7 +538,7 @@ START_TEST(error_print)
 	fclose(m);
 	ck_assert_str_eq(
 	    buf, "t.scn:2:2: unknown step 'sned' (expected send, close, "
-		 "wait, repeat, stop, start, expect, or an option: "
+		 "wait, at, repeat, stop, start, expect, or an option: "
 		 "header, cookie, origin, protocol, extensions, method, "
 		 "insecure, timeout)\n"
 		 "    \tsned text \"x\"\n"
