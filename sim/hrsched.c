@@ -1,14 +1,13 @@
 /* Precise timers for one loop (see hrsched.h): a binary min-heap of
  * deadlines ordered by (due_ns, seq), each timer knowing its slot so that
- * stopping or moving one is O(log n), and a timerfd armed for the top. */
+ * stopping or moving one is O(log n), and a timerfd armed for the top.
+ * (The timerfd's wakeups get no timer slack: the kernel arms its hrtimer
+ * without any, so PR_SET_TIMERSLACK would change nothing; measured.) */
 #include "hrsched.h"
 
 #include <errno.h>
-#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
@@ -109,36 +108,6 @@ static void on_poll(uv_poll_t *h, int status, int events)
 	sim_sched_run(s, uv_hrtime()); /* and arms it for the next */
 }
 
-/* Ask the kernel to wake this thread promptly: no timer slack (50 µs by
- * default, added to the timerfd's wakeups), and, where the CPU is
- * shared, short time slices (Linux 6.12 and later: a task that asks for
- * a shorter slice than the one running preempts it sooner when it wakes;
- * earlier kernels ignore the request). Both are hints that need no
- * privilege; the nice value stays, and children start with the default
- * slice again. Failures change nothing. */
-static void latency_hints(void)
-{
-	/* sched_setattr(2)'s struct sched_attr (glibc 2.36 has no wrapper,
-	 * and <linux/sched/types.h> clashes with <sched.h>) */
-	struct {
-		uint32_t size, policy;
-		uint64_t flags;
-		int32_t nice;
-		uint32_t priority;
-		uint64_t runtime, deadline, period;
-		uint32_t util_min, util_max;
-	} a;
-	prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
-	memset(&a, 0, sizeof(a));
-	if (syscall(SYS_sched_getattr, 0, &a, sizeof(a), 0) != 0 ||
-	    a.policy != SCHED_OTHER)
-		return;
-	a.size = sizeof(a);
-	a.flags = 0x01; /* SCHED_FLAG_RESET_ON_FORK */
-	a.runtime = 100000; /* ns: the shortest slice there is */
-	syscall(SYS_sched_setattr, 0, &a, 0);
-}
-
 int sim_sched_init(struct sim_sched *s, uv_loop_t *loop)
 {
 	memset(s, 0, sizeof(*s));
@@ -152,7 +121,6 @@ int sim_sched_init(struct sim_sched *s, uv_loop_t *loop)
 		return r;
 	}
 	s->poll.data = s;
-	latency_hints();
 	return 0;
 }
 
