@@ -14,9 +14,10 @@
 #     against the same mock while tcpdump records it;
 #  4. `wssim capture -r X --json` of both pcaps; sessions matched by their
 #     order of start, client->server messages by index within the session,
-#     both timelines aligned at the first message of the whole capture;
-#     prints p50/p99/max of |replayed - recorded| send time and PASS/MISS
-#     for the target: p99 under 2 ms.
+#     both timelines aligned at the first session's first packet (the
+#     SYN: the replay's first act), every message counted; prints
+#     p50/p90/p99/max of |replayed - recorded| send time, where lateness
+#     comes from, and PASS/MISS for the target: p99 under 2 ms.
 #
 #   bench/replay_timing.sh       build into $BUILD (default build/) and run
 #
@@ -52,9 +53,8 @@ cleanup() {
 	[ -z "$MOCK_PID" ] || kill "$MOCK_PID" 2>/dev/null || true
 	[ -z "$TD_PID" ] || wait "$TD_PID" 2>/dev/null || true
 	[ -z "$MOCK_PID" ] || wait "$MOCK_PID" 2>/dev/null || true
-	if [ -n "${BENCH_KEEP:-}" ]; then
-		mkdir -p "$BENCH_KEEP" &&
-			cp "$TMP"/*.pcap "$TMP"/*.scn "$TMP"/*.json "$BENCH_KEEP"/ 2>/dev/null || true
+	if [ -n "${BENCH_KEEP:-}" ] && mkdir -p "$BENCH_KEEP"; then
+		cp "$TMP"/*.pcap "$TMP"/*.scn "$TMP"/*.json "$BENCH_KEEP"/ 2>/dev/null || true
 	fi
 	rm -rf "$TMP"
 }
