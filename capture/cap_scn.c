@@ -460,7 +460,7 @@ static void add_exchange(struct build *b, const struct cs_conn *c, size_t k,
 	ws_messages(b, cl, c, ex->resp_us ? ex->resp_us : ex->req_us, start_us);
 }
 
-/* Every client's `start`: when its request was sent, relative to the
+/* Every client's `start`: when it began (add_exchange), relative to the
  * earliest client's (to the microsecond), so sessions that overlapped in
  * the capture overlap in the replay. start_ms holds µs until then. */
 static void starts_relative(struct scn_file *f)

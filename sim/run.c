@@ -270,9 +270,12 @@ static void start_clients(struct run *run)
 		struct run_slot *sl = &run->slots[j];
 		sl->run = run;
 		sl->i = j;
+		sl->timer.data = sl;
+	}
+	for (size_t j = 0; j < f->nclients; j++) {
+		struct run_slot *sl = &run->slots[j];
 		if (!f->clients[j].has_start)
 			continue;
-		sl->timer.data = sl;
 		/* to the microsecond, on the precise timers */
 		if (sim_sched_start(&run->sched, &sl->timer,
 				    start_due(run, &f->clients[j]),
