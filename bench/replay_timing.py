@@ -15,10 +15,12 @@ Run with Debian's /usr/bin/python3 (python3-websockets); stdlib otherwise.
       Both are `wssim capture -r X --json` documents. Websocket sessions
       (client legs) are matched by their order of start, client->server
       data messages by their index within the session; both timelines
-      are aligned at the first such message of the whole capture. Prints
-      the distribution of |replayed - recorded| send-time differences and
-      key=value lines for the shell script; with the .scn, also how much
-      of the difference is the recording's rounding of waits to ms.
+      are aligned at the first session's first packet (its SYN: the
+      replay's first act). Prints the distribution of |replayed -
+      recorded| send-time differences (every message counts), where the
+      lateness comes from (the server's answer or the replay itself), and
+      key=value lines for the shell script; with the .scn, also how far
+      its `start` + `at` times are from the recorded send times.
 """
 
 import asyncio
@@ -72,9 +74,10 @@ def record(port, n, msgs):
 
 
 def sessions(doc):
-    """[(start_us, [(time_us, payload), ...], {payload: echo time_us}),
-    ...] for the websocket client legs, in order of start (the
-    connection's first packet)."""
+    """[(start_us, [(time_us, payload), ...], {payload: echo time_us},
+    answer_us), ...] for the websocket client legs, in order of start (the
+    connection's first packet: its SYN); answer_us is when the handshake's
+    response arrived."""
     out = []
     for c in doc["connections"]:
         if c.get("protocol") != "websocket" or "leg_of" in c:
@@ -87,7 +90,9 @@ def sessions(doc):
         for m in data:
             if m["dir"] == "s2c":
                 echo.setdefault(m.get("payload"), m["time_us"])
-        out.append((c["start_us"], ms, echo))
+        resp = [x["response"]["time_us"] for x in c.get("exchanges", [])
+                if x.get("response")]
+        out.append((c["start_us"], ms, echo, resp[0] if resp else None))
     out.sort(key=lambda s: s[0])
     return out
 
@@ -100,21 +105,26 @@ def pct(sorted_vals, p):
     return sorted_vals[int(k) - 1]
 
 
-def scn_waits(path):
-    """the waits of each client in a recording, in ms, in file order"""
-    clients, cur = [], None
+def scn_ats(path):
+    """each client's `start` and the `at`s of its sends, in µs, in file
+    order: [(start_us, [at_us, ...]), ...]"""
+    def us(v, unit):
+        return float(v) * {"us": 1, "ms": 1000, "s": 1000000}[unit]
+    clients = []
     with open(path) as f:
         for line in f:
             s = line.strip()
             if s.startswith("client "):
-                cur = []
-                clients.append(cur)
-            elif cur is not None:
-                m = re.match(r"wait\s+([0-9.]+)(us|ms|s)\b", s)
-                if m:
-                    v = float(m.group(1))
-                    cur.append(v / 1000 if m.group(2) == "us" else
-                               v * 1000 if m.group(2) == "s" else v)
+                clients.append([0.0, []])
+                continue
+            m = re.match(r"start\s+([0-9.]+)(us|ms|s)$", s)
+            if m and clients:
+                clients[-1][0] = us(m.group(1), m.group(2))
+                continue
+            # a send's (or close's) trailing `at`: when it is sent
+            m = re.match(r"(send|close)\b.*\sat\s+([0-9.]+)(us|ms|s)$", s)
+            if m and clients:
+                clients[-1][1].append(us(m.group(2), m.group(3)))
     return clients
 
 
@@ -123,21 +133,24 @@ def compare(rec_path, rep_path, scn_path=None):
         rec = sessions(json.load(f))
     with open(rep_path) as f:
         rep = sessions(json.load(f))
-    first = [min((m[0] for s in x for m in s[1]), default=None)
-             for x in (rec, rep)]
-    if first[0] is None or first[1] is None:
-        print("no client->server messages in one of the captures",
+    if not rec or not rep:
+        print("no websocket sessions in one of the captures",
               file=sys.stderr)
         print("matched=0 unmatched=0")
         return 1
+    # The timelines are aligned at the first session's first packet: the
+    # replay's first act (its first connect), the recording's first SYN.
+    # Every later difference counts, whatever its cause.
+    first = [rec[0][0], rep[0][0]]
     diffs, signed, unmatched, payload_diff = [], [], 0, 0
     by_index = {}
     start_diffs = []
+    late = []  # (difference, whether the server's answer came late)
     for k in range(max(len(rec), len(rep))):
         if k >= len(rec) or k >= len(rep):
             unmatched += len((rec if k < len(rec) else rep)[k][1])
             continue
-        (rs, rm, _), (ps, pm, _) = rec[k], rep[k]
+        (rs, rm, _, _), (ps, pm, pe, pa) = rec[k], rep[k]
         start_diffs.append(((ps - first[1]) - (rs - first[0])) / 1000)
         for j in range(max(len(rm), len(pm))):
             if j >= len(rm) or j >= len(pm):
@@ -149,20 +162,28 @@ def compare(rec_path, rep_path, scn_path=None):
             by_index.setdefault(j, []).append(d)
             if pm[j][1] != rm[j][1]:
                 payload_diff += 1
+            if d > 0.5:
+                # what the send waited for in the replay: the echo of the
+                # message before, or the handshake's answer
+                prev = pe.get(pm[j - 1][1]) if j else pa
+                due = rm[j][0] - first[0] + first[1]
+                late.append((d, prev is not None and prev > due))
     diffs.sort()
     n = len(diffs)
     p50, p99, mx = pct(diffs, 50), pct(diffs, 99), (diffs[-1] if n else 0)
     mean = sum(signed) / n if n else 0
-    late = sum(1 for d in signed if d > 0)
+    later = sum(1 for d in signed if d > 0)
     print("sessions: %d recorded, %d replayed" % (len(rec), len(rep)))
     print("messages (client->server): %d recorded, %d replayed, %d matched,"
           " %d unmatched, %d matched with another payload"
           % (sum(len(s[1]) for s in rec), sum(len(s[1]) for s in rep), n,
              unmatched, payload_diff))
-    print("|replayed - recorded| send time, ms: p50 %.3f  p99 %.3f  max %.3f"
-          % (p50, p99, mx))
+    print("|replayed - recorded| send time, ms: p50 %.3f  p90 %.3f  p99 %.3f"
+          "  max %.3f" % (p50, pct(diffs, 90), p99, mx))
     print("signed (replayed later > 0): mean %+.3f ms, %d of %d later"
-          % (mean, late, n))
+          % (mean, later, n))
+    print("over 0.5 / 1 / 2 ms off: %d / %d / %d messages"
+          % tuple(sum(1 for d in diffs if d > x) for x in (0.5, 1, 2)))
     sd = sorted(abs(x) for x in start_diffs)
     if sd:
         print("session start (first packet) |difference|, ms: p50 %.3f"
@@ -170,50 +191,37 @@ def compare(rec_path, rep_path, scn_path=None):
     print("mean signed difference by message index within a session (ms):")
     print("  " + "  ".join("m%d %+.2f" % (j, sum(v) / len(v))
                            for j, v in sorted(by_index.items())))
-    # Where the difference comes from. (1) capture -o writes each wait as
-    # the gap since the client's previous send, rounded to whole ms.
-    # (2) the replay runs a wait after the step before it has finished
-    # (here: `expect text`, the echo), so each replayed gap between two
-    # sends is the echo's round trip plus the wait plus the timer's lag.
-    steps, rtts = [], []
-    for k in range(min(len(rec), len(rep))):
-        (_, rm, _), (_, pm, pe) = rec[k], rep[k]
-        for j in range(1, min(len(rm), len(pm))):
-            steps.append(((pm[j][0] - pm[j - 1][0]) -
-                          (rm[j][0] - rm[j - 1][0])) / 1000)
-            if pm[j - 1][1] in pe:
-                rtts.append((pe[pm[j - 1][1]] - pm[j - 1][0]) / 1000)
-    if steps:
-        print("replayed minus recorded gap between consecutive sends of a"
-              " session, ms: mean %+.3f, p50 %+.3f, p99 %+.3f (%d gaps)"
-              % (sum(steps) / len(steps), pct(sorted(steps), 50),
-                 pct(sorted(steps), 99), len(steps)))
+    if late:
+        waited = sum(1 for _, w in late if w)
+        print("replayed over 0.5 ms late: %d; of these %d waited for the"
+              " server (its echo or 101 came after the recorded send time),"
+              " %d were sent late by the replay itself"
+              % (len(late), waited, len(late) - waited))
+    rtts = []
+    for _, pm, pe, _ in rep:
+        for t, pl in pm:
+            if pl in pe:
+                rtts.append((pe[pl] - t) / 1000)
     if rtts:
+        rtts.sort()
         print("replay: echo round trip on the wire (send -> echo), ms:"
-              " mean %.3f, p50 %.3f, p99 %.3f"
-              % (sum(rtts) / len(rtts), pct(sorted(rtts), 50),
-                 pct(sorted(rtts), 99)))
+              " mean %.3f, p50 %.3f, p99 %.3f, max %.3f"
+              % (sum(rtts) / len(rtts), pct(rtts, 50), pct(rtts, 99),
+                 rtts[-1]))
     if scn_path:
-        waits = scn_waits(scn_path)
-        errs, cum = [], []
-        for k, (_, rm, _) in enumerate(rec):
-            if k >= len(waits) or len(waits[k]) != len(rm):
+        # The recording itself: each client's `start` + `at` against the
+        # recorded send time, both from the first session's first packet.
+        errs = []
+        for k, (start, ats) in enumerate(scn_ats(scn_path)):
+            # the data messages come first; a last `at` is the close's
+            if k >= len(rec) or len(ats) < len(rec[k][1]):
                 continue
-            c = 0.0
-            for j in range(1, len(rm)):
-                e = waits[k][j] - (rm[j][0] - rm[j - 1][0]) / 1000
-                errs.append(e)
-                c += e
-                cum.append(abs(c))
+            errs += [abs(start + at - (t - first[0])) / 1000
+                     for at, (t, _) in zip(ats, rec[k][1])]
         if errs:
-            ae = sorted(abs(e) for e in errs)
-            cum.sort()
-            print("recording (%s): wait minus recorded gap between sends, ms:"
-                  " mean %+.3f, |p50| %.3f, |max| %.3f; summed over a session"
-                  " (rounding alone): |p50| %.3f, |p99| %.3f, |max| %.3f"
-                  % (scn_path.rsplit("/", 1)[-1], sum(errs) / len(errs),
-                     pct(ae, 50), ae[-1], pct(cum, 50), pct(cum, 99),
-                     cum[-1]))
+            print("recording (%s): start + at minus the recorded send time,"
+                  " |max| %.3f ms over %d sends"
+                  % (scn_path.rsplit("/", 1)[-1], max(errs), len(errs)))
     print("matched=%d unmatched=%d payload_diff=%d p50_ms=%.3f p99_ms=%.3f"
           " max_ms=%.3f mean_ms=%+.3f" % (n, unmatched, payload_diff, p50,
                                           p99, mx, mean))

@@ -14,15 +14,17 @@
 #     against the same mock while tcpdump records it;
 #  4. `wssim capture -r X --json` of both pcaps; sessions matched by their
 #     order of start, client->server messages by index within the session,
-#     both timelines aligned at the first message of the whole capture;
-#     prints p50/p99/max of |replayed - recorded| send time and PASS/MISS
-#     for the target: p99 under 2 ms.
+#     both timelines aligned at the first session's first packet (the
+#     SYN: the replay's first act), every message counted; prints
+#     p50/p90/p99/max of |replayed - recorded| send time, where lateness
+#     comes from, and PASS/MISS for the target: p99 under 2 ms.
 #
 #   bench/replay_timing.sh       build into $BUILD (default build/) and run
 #
 # Needs tcpdump and the right to capture on lo (root or CAP_NET_RAW), and
 # /usr/bin/python3 with python3-websockets. Environment: BUILD,
-# BENCH_SESSIONS (100), BENCH_MSGS (10), BENCH_TARGET_MS (2). Takes about
+# BENCH_SESSIONS (100), BENCH_MSGS (10), BENCH_TARGET_MS (2), BENCH_KEEP
+# (a directory: the pcaps, rec.scn and the JSON are copied there). Takes about
 # 15 s. Exit status: 0 the target is met, 1 missed or a run failed, 2 a
 # setup problem. Every process it starts is stopped on exit and its temp
 # dir removed.
@@ -51,6 +53,9 @@ cleanup() {
 	[ -z "$MOCK_PID" ] || kill "$MOCK_PID" 2>/dev/null || true
 	[ -z "$TD_PID" ] || wait "$TD_PID" 2>/dev/null || true
 	[ -z "$MOCK_PID" ] || wait "$MOCK_PID" 2>/dev/null || true
+	if [ -n "${BENCH_KEEP:-}" ] && mkdir -p "$BENCH_KEEP"; then
+		cp "$TMP"/*.pcap "$TMP"/*.scn "$TMP"/*.json "$BENCH_KEEP"/ 2>/dev/null || true
+	fi
 	rm -rf "$TMP"
 }
 trap cleanup EXIT

@@ -3,13 +3,13 @@
  * `expect status`; each websocket upgrade a websocket client: the request
  * headers a browser would not send anyway, `expect status` and `expect
  * open` (or `expect closed 1006` for a refused upgrade), then the messages
- * in recorded order, the client's as sends with `wait`s for the recorded
- * pauses, the server's as expectations, and the close. Sends and answers
- * carry `at`: when they happened, since the request was sent (what `wssim
- * replay` compares the replay's timing with). A connection decrypted with
- * a key log keeps its scheme (wss://, https://) and its TLS facts as a
- * comment on the client; one that stayed TLS is named in a note saying
- * why it could not be recorded. */
+ * in recorded order, the client's as sends, the server's as expectations,
+ * and the close. Sends and answers carry `at`: when they happened, since
+ * the client's start (its connection's SYN): a send is made at that time,
+ * an answer's is what `wssim replay` compares the replay's timing with. A
+ * connection decrypted with a key log keeps its scheme (wss://, https://) and
+ * its TLS facts as a comment on the client; one that stayed TLS is named in a
+ * note saying why it could not be recorded. */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -272,27 +272,17 @@ static uint64_t ms_between(uint64_t from_us, uint64_t to_us)
 	return (to_us - from_us + 500) / 1000;
 }
 
-static void wait_add(struct build *b, struct scn_client *cl, uint64_t from_us,
-		     uint64_t to_us)
+/* `at`: when a step happened, relative to the client's start (left out
+ * beyond the parser's hour). On a send it is when the replay sends it;
+ * measured from the start rather than from the step before, so neither
+ * rounding nor the server's answer times add up over a session. */
+static void at(struct scn_step *st, uint64_t start_us, uint64_t ts_us)
 {
-	if (to_us < from_us + 1000)
-		return; /* under 1 ms */
-	struct scn_step *st = step_add(b, cl, SCN_WAIT);
-	if (st) { /* to the microsecond: rounding adds up over a session */
-		st->ms = (to_us - from_us) / 1000;
-		st->us = (to_us - from_us) % 1000;
-	}
-}
-
-/* `at`: when a step happened, relative to the client's request (left out
- * beyond the parser's hour). */
-static void at(struct scn_step *st, uint64_t req_us, uint64_t ts_us)
-{
-	if (!st || ts_us < req_us ||
-	    ts_us - req_us > SCN_MAX_START_MS * 1000ull)
+	if (!st || ts_us < start_us ||
+	    ts_us - start_us > SCN_MAX_START_MS * 1000ull)
 		return;
 	st->has_at = true;
-	st->at_us = ts_us - req_us;
+	st->at_us = ts_us - start_us;
 }
 
 /* An expectation that arrived `ms` after the last step: give it room
@@ -324,8 +314,9 @@ static size_t utf8_cut(const uint8_t *p, size_t n)
 	return n;
 }
 
+/* The messages after the 101 (at t0); the client began at start_us. */
 static void ws_messages(struct build *b, struct scn_client *cl,
-			const struct cs_conn *c, uint64_t req_us, uint64_t t0)
+			const struct cs_conn *c, uint64_t start_us, uint64_t t0)
 {
 	uint64_t last = t0;
 	bool client_closed = false, server_closed = false;
@@ -342,7 +333,6 @@ static void ws_messages(struct build *b, struct scn_client *cl,
 				server_pings--; /* our client answers too */
 				continue;
 			}
-			wait_add(b, cl, last, m->ts_us);
 			last = m->ts_us;
 			switch (m->opcode) {
 			case WS_OP_TEXT:
@@ -360,7 +350,7 @@ static void ws_messages(struct build *b, struct scn_client *cl,
 			case WS_OP_CLOSE:
 				client_closed = true;
 				st = step_add(b, cl, SCN_CLOSE);
-				at(st, req_us, m->ts_us);
+				at(st, start_us, m->ts_us);
 				if (!st || !m->close_code)
 					break;
 				if (!client_may_send_code(m->close_code)) {
@@ -382,7 +372,7 @@ static void ws_messages(struct build *b, struct scn_client *cl,
 			default:
 				continue;
 			}
-			at(st, req_us, m->ts_us);
+			at(st, start_us, m->ts_us);
 			if (st && (m->opcode != WS_OP_PING || n)) {
 				st->data.s = dupn(b, pl, n);
 				st->data.len = n;
@@ -417,7 +407,7 @@ static void ws_messages(struct build *b, struct scn_client *cl,
 				     "a binary message from the server was "
 				     "longer than the payload cap: expected "
 				     "by its length (expect binary length)");
-				at(st, req_us, m->ts_us);
+				at(st, start_us, m->ts_us);
 				within(st, delay);
 				last = m->ts_us;
 				continue;
@@ -437,7 +427,7 @@ static void ws_messages(struct build *b, struct scn_client *cl,
 			if (st)
 				st->code =
 				    m->close_code ? (int)m->close_code : 1005;
-			at(st, req_us, m->ts_us);
+			at(st, start_us, m->ts_us);
 			within(st, delay);
 			last = m->ts_us;
 			continue;
@@ -448,7 +438,7 @@ static void ws_messages(struct build *b, struct scn_client *cl,
 			st->data.s = dupn(b, pl, n);
 			st->data.len = n;
 		}
-		at(st, req_us, m->ts_us);
+		at(st, start_us, m->ts_us);
 		within(st, delay);
 		last = m->ts_us;
 	}
@@ -512,9 +502,19 @@ static void add_exchange(struct build *b, const struct cs_conn *c, size_t k,
 		return;
 	client_name(b, cl, c, k, nclients);
 	/* The recorded start, in µs for now: starts_relative() makes it the
-	 * offset from the first client's, in ms, once all are known. */
+	 * offset from the first client's, in ms, once all are known. A
+	 * replayed client begins by connecting: the connection's first
+	 * exchange starts at its SYN, when there was one. */
+	uint64_t start_us = ex->req_us;
+	if (c->saw_syn && c->first_us <= ex->req_us) {
+		bool first = true;
+		for (size_t i = 0; i < k && first; i++)
+			first = !(c->ex[i].has_req && c->ex[i].method);
+		if (first)
+			start_us = c->first_us;
+	}
 	cl->has_start = true;
-	cl->start_ms = ex->req_us;
+	cl->start_ms = start_us;
 	cl->url = make_url(b, c, ex, ws);
 	client_tls(b, cl, c);
 	client_headers(b, cl, ex, ws);
@@ -524,7 +524,7 @@ static void add_exchange(struct build *b, const struct cs_conn *c, size_t k,
 	if (st)
 		st->code = ex->status;
 	if (ex->resp_us)
-		at(st, ex->req_us, ex->resp_us);
+		at(st, start_us, ex->resp_us);
 	if (!ws)
 		return;
 	if (ex->status != 101) {
@@ -534,11 +534,10 @@ static void add_exchange(struct build *b, const struct cs_conn *c, size_t k,
 		return;
 	}
 	step_add(b, cl, SCN_EXPECT_OPEN);
-	ws_messages(b, cl, c, ex->req_us,
-		    ex->resp_us ? ex->resp_us : ex->req_us);
+	ws_messages(b, cl, c, start_us, ex->resp_us ? ex->resp_us : ex->req_us);
 }
 
-/* Every client's `start`: when its request was sent, relative to the
+/* Every client's `start`: when it began (add_exchange), relative to the
  * earliest client's (to the microsecond), so sessions that overlapped in
  * the capture overlap in the replay. start_ms holds µs until then. */
 static void starts_relative(struct scn_file *f)

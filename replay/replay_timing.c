@@ -34,7 +34,7 @@ static void times_add(struct times *q, uint64_t t)
 
 struct events {
 	bool have_t0;
-	uint64_t t0;	   /* the request was sent */
+	uint64_t t0;	   /* the client was due to begin: `at`'s origin */
 	struct times sent; /* messages, pings, pongs, close: the n-th send */
 	struct times data; /* text and binary messages received */
 	struct times pong; /* pongs received */
@@ -60,7 +60,7 @@ static bool events_collect(const struct sim_observer *obs, const char *who,
 		if (v->hop != SIM_HOP_CLIENT || !v->who || strcmp(v->who, who))
 			continue;
 		switch (v->ev) {
-		case SIM_EV_REQUEST:
+		case SIM_EV_START:
 			if (!e->have_t0) {
 				e->have_t0 = true;
 				e->t0 = v->t_us;
@@ -360,7 +360,8 @@ static char *drift_failure(const struct sim_timing *t)
 	int64_t d = p->replayed_us - p->recorded_us;
 	snprintf(buf, sizeof(buf),
 		 "timing: %s happened %.3f ms %s than recorded (recorded at "
-		 "%.3f ms, replayed at %.3f ms after the request), over "
+		 "%.3f ms, replayed at %.3f ms after the client's start), "
+		 "over "
 		 "--max-drift %g ms (%zu step%s over)",
 		 where, (double)mag(d) / 1000.0, d < 0 ? "earlier" : "later",
 		 (double)p->recorded_us / 1000.0,

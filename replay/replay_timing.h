@@ -1,7 +1,8 @@
 /* Timing drift of a replay: for each client of a replayed recording, the
  * steps the recording timed (`at`: when a send went out or an answer came
- * in, since the request) matched with when the same thing happened in the
- * replay (the observer's events of that client, since its request), the
+ * in, since the client's start) matched with when the same thing happened
+ * in the replay (the observer's events of that client, since its START
+ * event: when it was due), the
  * drift (replayed - recorded) of each, its p50 and largest; with a
  * limit (`--max-drift`), a drift beyond it becomes a difference that fails
  * the client. Matching follows the client's own rules: the n-th send step

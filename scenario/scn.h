@@ -5,7 +5,7 @@
  *
  * A scenario declares components (a mock `tomcat`; a proxy under test:
  * `apache`, `nginx`, `haproxy`, or an already running `proxy ... at
- * ADDR`) and `client`s, each with steps (send, close, wait, repeat,
+ * ADDR`) and `client`s, each with steps (send, close, wait, at, repeat,
  * backend stop/start) and expectations (status, headers, open, closed,
  * messages, pong, body, what the backend received). docs/scenario.md is
  * the reference; every keyword in scn_keywords() is documented there (a
@@ -95,7 +95,7 @@ enum scn_step_kind {
 	SCN_SEND_PONG,	    /* data */
 	SCN_SEND_FRAGMENTS, /* pieces; binary says text or binary */
 	SCN_CLOSE,	    /* code (0: none), data = reason */
-	SCN_WAIT,	    /* ms */
+	SCN_WAIT,	    /* ms, us: pause that long */
 	SCN_REPEAT,	    /* count, body */
 	SCN_STOP,	    /* comp[.field]: stop a tomcat or one connector */
 	SCN_START,	    /* comp[.field] */
@@ -140,15 +140,16 @@ struct scn_step {
 	char *value;	    /* EXPECT_BACKEND: header value, or NULL */
 	char *comp, *field; /* STOP, START, EXPECT_BACKEND */
 	uint64_t ms;	    /* WAIT */
-	uint64_t
-	    us; /* WAIT: microseconds beyond ms (0-999), from `wait 12.345ms` */
+	uint64_t us; /* WAIT: microseconds beyond ms (0-999), `wait 12.345ms` */
 	uint64_t within_ms; /* expectations: 0 = the client's timeout */
 	uint64_t length;    /* EXPECT_BINARY with SCN_MATCH_LENGTH */
-	/* `at 12.345ms`: when this happened in a recording (a send was
-	 * sent, an answer arrived), in µs since the client's request was
-	 * sent. A note for `wssim replay`'s timing comparison: it never
-	 * changes when a step runs. On sends, close, and expect status,
-	 * open, closed, text, binary, echo, pong; not inside repeat. */
+	/* `at 12.345ms`, in µs since the client's start (when it was due):
+	 * on a send or close, when it is made (the client pauses until
+	 * then; at once if that time has passed); on an expectation, when
+	 * the answer arrived in the recording, a note that `wssim replay`
+	 * compares the replay's timing with (it never changes when an
+	 * expectation is checked). On sends, close, and expect status, open,
+	 * closed, text, binary, echo, pong; not inside repeat. */
 	bool has_at;
 	uint64_t at_us;
 	unsigned count;	       /* REPEAT */

@@ -4,10 +4,11 @@
  * DURATION, told from the step `start COMP` by its digit); steps act (send,
  * close, wait, repeat, stop, start); expectations check (expect ..., each with
  * an optional `within DURATION`). Sends, close and the expectations of an
- * answer may carry `at DURATION`, when it happened in a recording. Checks
- * that need only the client: what an
- * http client cannot do, nothing but expectations after `close`, sizes of
- * control frames. Component names are checked at the end (scn_macro.c). */
+ * answer may carry `at DURATION`, from the client's start: when a send is
+ * made, when an answer arrived in a recording. Checks that need only the
+ * client: what an http client cannot do, nothing but expectations after
+ * `close`, sizes of control frames. Component names are checked at the end
+ * (scn_macro.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -445,15 +446,16 @@ static void trailing(struct scn_parser *p, struct scn_step *s, bool expectation)
 			t = scn_next(p);
 			struct scn_pos pos = t->pos;
 			if (!at_allowed(s))
-				scn_fail(p, pos,
-					 "'at' (when it happened in a "
-					 "recording) goes on send, close, and "
-					 "expect status, open, closed, text, "
-					 "binary, echo, pong");
+				scn_fail(
+				    p, pos,
+				    "'at' (when it happens, from the "
+				    "client's start) goes on send, close, and "
+				    "expect status, open, closed, text, "
+				    "binary, echo, pong");
 			if (p->depth)
 				scn_fail(p, pos,
-					 "'at' is when one step happened in a "
-					 "recording: not inside 'repeat'");
+					 "'at' counts from the client's start: "
+					 "not inside 'repeat' (use 'wait')");
 			s->at_us = scn_duration_us(p, scn_next(p));
 			s->has_at = true;
 		} else if ((expectation && scn_word_is(t, "within")) ||
@@ -683,6 +685,17 @@ static bool parse_option(struct scn_parser *p, struct cl *k, bool *start_taken)
 	return true;
 }
 
+/* Whether t begins a step (one of STEPS). */
+static bool is_step_word(const struct scn_tok *t)
+{
+	static const char *const words[] = {"send", "close", "wait",  "repeat",
+					    "stop", "start", "expect"};
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (scn_word_is(t, words[i]))
+			return true;
+	return false;
+}
+
 static void parse_steps(struct scn_parser *p, struct cl *k,
 			struct scn_step **steps, size_t *nsteps, bool top)
 {
@@ -736,11 +749,7 @@ static void parse_steps(struct scn_parser *p, struct cl *k,
 				scn_expect_end(p);
 				continue;
 			}
-			if (scn_word_is(t, "send") || scn_word_is(t, "close") ||
-			    scn_word_is(t, "wait") ||
-			    scn_word_is(t, "repeat") ||
-			    scn_word_is(t, "stop") || scn_word_is(t, "start") ||
-			    scn_word_is(t, "expect")) {
+			if (is_step_word(t)) {
 				parse_step(p, k, steps, nsteps, false);
 			} else {
 				scn_next(p);
@@ -748,10 +757,7 @@ static void parse_steps(struct scn_parser *p, struct cl *k,
 					 "unknown step %s (expected " STEPS ")",
 					 scn_tok_desc(&p->tok, b, sizeof(b)));
 			}
-		} else if (scn_word_is(t, "send") || scn_word_is(t, "close") ||
-			   scn_word_is(t, "wait") || scn_word_is(t, "repeat") ||
-			   scn_word_is(t, "stop") || scn_word_is(t, "start") ||
-			   scn_word_is(t, "expect")) {
+		} else if (is_step_word(t)) {
 			parse_step(p, k, steps, nsteps, false);
 		} else {
 			scn_next(p);

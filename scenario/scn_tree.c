@@ -109,7 +109,8 @@ const char *const *scn_keywords(void)
 	    /* components */
 	    "connector", "listen", "http", "https", "ajp", "cert", "valid",
 	    "self-signed", "expired", "wrong-host", "secret", "packet-size",
-	    "module", "version", "config", "include", "map", "at", "host",
+	    "module", "version", "config", "include", "map",
+	    "at" /* proxy ... at ADDR; also a step's time */, "host",
 	    /* client options */
 	    "header", "cookie", "origin", "protocol", "extensions", "none",
 	    "method", "insecure", "start" /* start DURATION; also a step */,

@@ -5,10 +5,11 @@
  * result. Frames and messages live in client_ws.c, expectations in
  * client_expect.c.
  *
- * One timer gives every blocking step its deadline (a `wait`, an
- * expectation, a send waiting for open, a backend stop), so no step can
- * hang; a second one starts the program from the loop. `done` runs once the
- * stream and both timers are closed.
+ * One timer gives every blocking step its deadline (an expectation, a send
+ * waiting for open, a backend stop), so no step can hang; a second one
+ * starts the program from the loop. A `wait` or `at` ends on the run's
+ * precise timers (env.sched, to the microsecond). `done` runs once the stream
+ * and both timers are closed.
  */
 #include <arpa/inet.h>
 #include <inttypes.h>
@@ -801,12 +802,20 @@ static const struct scn_step *current_step(struct sim_client *c)
 	return NULL;
 }
 
+/* The current step's timers. */
+static void step_timers_stop(struct sim_client *c)
+{
+	uv_timer_stop(&c->timer);
+	sim_sched_stop(c->env.sched, &c->wake);
+}
+
 static void step_advance(struct sim_client *c)
 {
 	c->stack[c->depth - 1].i++;
-	uv_timer_stop(&c->timer);
+	step_timers_stop(c);
 	c->step_started = false;
 	c->timed_out = false;
+	c->at_armed = c->at_reached = false;
 	c->backend_done = false;
 }
 
@@ -822,9 +831,10 @@ static void step_fail(struct sim_client *c, const struct scn_step *st,
 	va_end(ap);
 	c->res.failed_step = st;
 	c->res.passed = false;
-	uv_timer_stop(&c->timer);
+	step_timers_stop(c);
 	c->step_started = false;
 	c->timed_out = false;
+	c->at_armed = c->at_reached = false;
 }
 
 static void backend_done_cb(void *arg)
@@ -1047,6 +1057,20 @@ static void poll_cb(uv_timer_t *t)
 	client_pump(t->data);
 }
 
+static void wake_cb(struct sim_sched_timer *t)
+{
+	struct sim_client *c = t->data;
+	c->timed_out = true;
+	client_pump(c);
+}
+
+static void at_cb(struct sim_sched_timer *t)
+{
+	struct sim_client *c = t->data;
+	c->at_reached = true;
+	client_pump(c);
+}
+
 static void expect_event(struct sim_client *c, const struct scn_step *st,
 			 bool failed, const char *text)
 {
@@ -1070,38 +1094,37 @@ static enum step_result run_step(struct sim_client *c,
 	case SCN_SEND_PONG:
 	case SCN_SEND_FRAGMENTS:
 	case SCN_CLOSE:
+		/* `at`: not before that long after the client's start */
+		if (st->has_at && !c->at_reached) {
+			if (!c->at_armed) {
+				uint64_t due = c->origin_ns + st->at_us * 1000;
+				c->at_armed = true;
+				if (due <= uv_hrtime())
+					c->at_reached = true;
+				else if (sim_sched_start(c->env.sched, &c->wake,
+							 due, at_cb) < 0) {
+					step_fail(c, st, "at: out of memory");
+					return STEP_FAIL;
+				}
+			}
+			if (!c->at_reached)
+				return STEP_BLOCK;
+		}
 		return run_send(c, st);
 	case SCN_WAIT:
-		/* libuv timers count whole milliseconds and fire late by a
-		 * fraction of one. What a wait comes out short or long (and
-		 * its microseconds, from replayed recordings) is carried into
-		 * the client's next wait, so a session keeps its recorded
-		 * timing instead of drifting a little further at every step. */
+		/* on the run's precise timers: libuv's count whole ms */
 		if (!c->step_started) {
-			int64_t t =
-			    (int64_t)(st->ms * 1000 + st->us) + c->wait_carry;
+			uint64_t now = uv_hrtime();
 			c->step_started = true;
-			c->wait_start = uv_hrtime();
-			c->wait_target = t > 0 ? t : 0;
-			if (c->wait_target >= 1000) {
-				uv_timer_start(&c->timer, timer_cb,
-					       (uint64_t)c->wait_target / 1000,
-					       0);
-				return STEP_BLOCK;
+			if (sim_sched_start(c->env.sched, &c->wake,
+					    now +
+						(st->ms * 1000 + st->us) * 1000,
+					    wake_cb) < 0) {
+				step_fail(c, st, "wait: out of memory");
+				return STEP_FAIL;
 			}
-			c->timed_out = true;
 		}
-		if (!c->timed_out)
-			return STEP_BLOCK;
-		{
-			int64_t took =
-			    (int64_t)((uv_hrtime() - c->wait_start) / 1000);
-			int64_t carry = c->wait_target - took;
-			c->wait_carry = carry > 5000	? 5000
-					: carry < -5000 ? -5000
-							: carry;
-		}
-		return STEP_DONE;
+		return c->timed_out ? STEP_DONE : STEP_BLOCK;
 	case SCN_STOP:
 	case SCN_START:
 		return run_backend(c, st);
@@ -1138,7 +1161,7 @@ static void run_end(struct sim_client *c)
 {
 	if (!c->ending) {
 		c->ending = true;
-		uv_timer_stop(&c->timer);
+		step_timers_stop(c);
 		c->timed_out = false;
 		c->step_started = false;
 	}
@@ -1329,6 +1352,7 @@ static void client_finish_maybe(struct sim_client *c)
 	if (c->finished)
 		return;
 	c->finished = true;
+	sim_sched_stop(c->env.sched, &c->wake);
 	if (c->token) { /* a backend call still running: let it be */
 		c->token->c = NULL;
 		c->token = NULL;
@@ -1346,7 +1370,7 @@ int sim_client_start(const struct scn_client *def, const char *url,
 {
 	if (out)
 		*out = NULL;
-	if (!def || !url || !env || !env->loop || !done)
+	if (!def || !url || !env || !env->loop || !env->sched || !done)
 		return UV_EINVAL;
 	struct sim_client *c = calloc(1, sizeof(*c));
 	if (!c)
@@ -1359,9 +1383,8 @@ int sim_client_start(const struct scn_client *def, const char *url,
 	}
 	c->def = def;
 	c->env = *env;
-	c->wait_carry = env->started_late_us > 5000 ? -5000
-			: env->started_late_us > 0  ? -env->started_late_us
-						    : 0;
+	c->wake.data = c;
+	c->origin_ns = env->origin_ns ? env->origin_ns : uv_hrtime();
 	c->done = done;
 	c->arg = arg;
 	c->who = def->name ? def->name : "client";
@@ -1386,6 +1409,9 @@ int sim_client_start(const struct scn_client *def, const char *url,
 	SSL_CTX *ctx = NULL;
 	if (c->tls)
 		ctx = def->insecure ? env->tls_insecure : env->tls_verify;
+	struct sim_event *se = client_obs(c, SIM_EV_START, 0, "start");
+	if (se && c->origin_ns / 1000 >= env->obs->t0_us)
+		se->t_us = c->origin_ns / 1000 - env->obs->t0_us;
 	client_obs(c, SIM_EV_NOTE, 0, "connecting to %s (%s)", c->hostport,
 		   url);
 	c->conn = CC_CONNECTING;
@@ -1430,7 +1456,7 @@ void sim_client_abort(struct sim_client *c)
 		c->res.passed = false;
 	}
 	c->ending = true;
-	uv_timer_stop(&c->timer);
+	step_timers_stop(c);
 	uv_timer_stop(&c->poll);
 	client_drop(c, true);
 	client_finish_maybe(c);

@@ -29,6 +29,7 @@
 
 #include "observer.h"
 #include "scn.h"
+#include "hrsched.h"
 
 /* What the client needs from the run. */
 struct sim_client_env {
@@ -46,10 +47,13 @@ struct sim_client_env {
 		       const char *field, void (*done)(void *arg), void *arg,
 		       char *err, size_t errlen);
 	void *ctx;
-	/* Microseconds the client started late (a `start` timer fires late):
-	 * its first waits are that much shorter, so its later sends keep the
-	 * schedule. 0 for none. */
-	int64_t started_late_us;
+	/* The loop's precise timers: `wait` and `at` run on them
+	 * (required). */
+	struct sim_sched *sched;
+	/* The client's time origin for `at` (uv_hrtime() ns): when its
+	 * `start` was due, which a late launch does not move; 0 for when
+	 * sim_client_start is called. */
+	uint64_t origin_ns;
 };
 
 struct sim_client_result {

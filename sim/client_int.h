@@ -123,11 +123,10 @@ struct sim_client {
 	/* steps */
 	struct client_frame stack[CLIENT_MAX_DEPTH];
 	unsigned depth;
-	bool step_started;   /* the current step's timer runs */
-	bool timed_out;	     /* the current step's timer fired */
-	uint64_t wait_start; /* when the current `wait` began (uv_hrtime) */
-	int64_t wait_target; /* its length with the carry, in µs */
-	int64_t wait_carry;  /* µs owed by earlier waits (see client.c) */
+	bool step_started; /* the current step's timer runs */
+	bool timed_out;	   /* the current step's timer fired */
+	bool at_armed;	   /* the current send's `at` is being waited for */
+	bool at_reached;   /* ... and its time has come */
 	bool backend_done;
 	char backend_err[256];
 	struct client_token *token;
@@ -135,8 +134,10 @@ struct sim_client {
 	bool ending;	  /* steps over (or failed): closing down */
 	bool end_waited;  /* the end phase's timer was started */
 	bool finished;	  /* done has been called (or is about to be) */
-	uv_timer_t timer; /* step deadlines, waits, end phase */
+	uv_timer_t timer; /* step deadlines, end phase */
 	uv_timer_t poll;  /* re-checks backend expectations */
+	struct sim_sched_timer wake; /* the end of a `wait`, a send's `at` */
+	uint64_t origin_ns;	     /* `at` counts from it (uv_hrtime) */
 	unsigned live_handles;
 	bool poll_on;
 

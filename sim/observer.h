@@ -17,6 +17,8 @@ enum sim_hop {
 };
 
 enum sim_ev {
+	SIM_EV_START,	 /* a client began: t_us is when it was due (its
+			    `start`), the origin of its `at`s */
 	SIM_EV_CONNECT,	 /* TCP (and TLS) up */
 	SIM_EV_REQUEST,	 /* a request head sent or received: text */
 	SIM_EV_RESPONSE, /* a status: code, text = status line */

@@ -60,6 +60,9 @@ static void closed_nothing(uv_handle_t *h)
 
 static void all_down(struct run *run)
 {
+	if (run->sched_on)
+		sim_sched_close(&run->sched, NULL);
+	run->sched_on = false;
 	uv_close((uv_handle_t *)&run->sigint, closed_nothing);
 	uv_close((uv_handle_t *)&run->sigterm, closed_nothing);
 	uv_close((uv_handle_t *)&run->deadline, closed_nothing);
@@ -153,6 +156,12 @@ static void client_done(void *arg, const struct sim_client_result *res)
 	advance(run);
 }
 
+/* When a client with `start` is due (uv_hrtime() ns). */
+static uint64_t start_due(const struct run *run, const struct scn_client *def)
+{
+	return run->clients_t0 + (def->start_ms * 1000 + def->start_us) * 1000;
+}
+
 /* Start one client; a client that cannot start is done at once. */
 static void launch(struct run_slot *sl)
 {
@@ -172,14 +181,12 @@ static void launch(struct run_slot *sl)
 	    .expand = expand_cb,
 	    .backend = run_backend_action,
 	    .ctx = run,
+	    .sched = &run->sched,
 	};
-	if (def->has_start) {
-		uint64_t due = run->clients_t0 +
-			       (def->start_ms * 1000 + def->start_us) * 1000;
-		uint64_t now = uv_hrtime();
-		if (now > due)
-			env.started_late_us = (int64_t)((now - due) / 1000);
-	}
+	/* `at` counts from when the client was due, not from when its
+	 * timer fired */
+	if (def->has_start)
+		env.origin_ns = start_due(run, def);
 	sl->state = 1;
 	sl->t0 = obs_now(run);
 	int rc =
@@ -202,7 +209,7 @@ static void launch(struct run_slot *sl)
 	slot_done(sl);
 }
 
-static void on_start_timer(uv_timer_t *t)
+static void on_start_timer(struct sim_sched_timer *t)
 {
 	struct run_slot *sl = t->data;
 	if (sl->state == 0 && !sl->run->aborted)
@@ -239,6 +246,7 @@ static void advance(struct run *run)
 			struct run_slot *sl = &run->slots[j];
 			if (sl->state != 0)
 				continue;
+			sim_sched_stop(&run->sched, &sl->timer);
 			struct sim_client_report *cr = &run->r->clients[j];
 			cr->name = strdup(f->clients[j].name);
 			cr->line = f->clients[j].pos.line;
@@ -247,15 +255,11 @@ static void advance(struct run *run)
 			slot_done(sl);
 		}
 	}
-	if (run->ndone == f->nclients) {
-		for (size_t j = 0; j < f->nclients; j++)
-			if (run->slots[j].timer_init &&
-			    !uv_is_closing((uv_handle_t *)&run->slots[j].timer))
-				uv_close((uv_handle_t *)&run->slots[j].timer,
-					 closed_nothing);
+	if (run->ndone == f->nclients)
 		finish(run);
-	}
 }
+
+static void abort_run(struct run *run, const char *why);
 
 static void start_clients(struct run *run)
 {
@@ -266,16 +270,19 @@ static void start_clients(struct run *run)
 		struct run_slot *sl = &run->slots[j];
 		sl->run = run;
 		sl->i = j;
+		sl->timer.data = sl;
+	}
+	for (size_t j = 0; j < f->nclients; j++) {
+		struct run_slot *sl = &run->slots[j];
 		if (!f->clients[j].has_start)
 			continue;
-		uv_timer_init(&run->loop, &sl->timer);
-		sl->timer.data = sl;
-		sl->timer_init = true;
-		/* to the nearest millisecond: libuv's timers count those */
-		uint64_t us =
-		    f->clients[j].start_ms * 1000 + f->clients[j].start_us;
-		uv_timer_start(&sl->timer, on_start_timer, (us + 500) / 1000,
-			       0);
+		/* to the microsecond, on the precise timers */
+		if (sim_sched_start(&run->sched, &sl->timer,
+				    start_due(run, &f->clients[j]),
+				    on_start_timer) < 0) {
+			abort_run(run, "out of memory");
+			return;
+		}
 	}
 	advance(run);
 }
@@ -344,10 +351,17 @@ enum sim_outcome sim_run(const struct scn_file *f, const struct sim_run_opts *o,
 	uv_signal_start(&run.sigterm, on_signal, SIGTERM);
 	uv_timer_init(&run.loop, &run.deadline);
 	run.deadline.data = &run;
+	int sr = sim_sched_init(&run.sched, &run.loop);
+	run.sched_on = sr == 0;
 	uv_timer_start(&run.deadline, on_deadline,
 		       o->run_timeout_ms ? o->run_timeout_ms : 120000, 0);
 	char err[1024] = "";
 	enum sim_outcome oc = r->clients && run.slots ? SIM_PASS : SIM_ERR_ENV;
+	if (oc == SIM_PASS && !run.sched_on) {
+		snprintf(err, sizeof(err), "cannot set up the run's timers: %s",
+			 uv_strerror(sr));
+		oc = SIM_ERR_ENV;
+	}
 	if (oc == SIM_PASS && make_dir(&run, err, sizeof(err)) < 0)
 		oc = SIM_ERR_ENV;
 	if (oc == SIM_PASS)

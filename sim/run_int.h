@@ -12,6 +12,7 @@
 #include "mock_tomcat.h"
 #include "proxy.h"
 #include "run.h"
+#include "hrsched.h"
 #include "tls_cert.h"
 
 struct run_comp {
@@ -29,9 +30,8 @@ struct run_comp {
 struct run_slot {
 	struct run *run;
 	size_t i;
-	uv_timer_t timer; /* a `start` offset */
-	bool timer_init;
-	uint8_t state; /* 0 waiting, 1 running, 2 done */
+	struct sim_sched_timer timer; /* a `start` offset */
+	uint8_t state;		      /* 0 waiting, 1 running, 2 done */
 	struct sim_client *cl;
 	uint64_t t0; /* observer time when it began */
 };
@@ -51,7 +51,9 @@ struct run {
 	/* clients: in order, or at their `start` offsets alongside */
 	struct run_slot *slots;
 	size_t ndone;
-	uint64_t clients_t0; /* uv_hrtime when the clients began */
+	uint64_t clients_t0;	/* uv_hrtime when the clients began */
+	struct sim_sched sched; /* `start` offsets and the clients' waits */
+	bool sched_on;
 	bool finished;
 	/* lifecycle */
 	uv_signal_t sigint, sigterm;

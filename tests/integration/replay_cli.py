@@ -314,7 +314,7 @@ def check_timing(t):
             re.search(r"rec\.scn:\d+: timing: line \d+ \(.*\) happened "
                       r"\d+\.\d{3} ms (later|earlier) than recorded "
                       r"\(recorded at \d+\.\d{3} ms, replayed at "
-                      r"\d+\.\d{3} ms after the request\), over "
+                      r"\d+\.\d{3} ms after the client.s start\), over "
                       r"--max-drift 0\.001 ms", out), out)
     tm = json.load(open(jpath))["scenarios"][0]["clients"][0]["timing"]
     t.check("  the JSON report counts the steps over it",
@@ -378,16 +378,24 @@ def check_round_trip(t):
             'scenario "recorded by wssim capture from %s"' % pcap in text,
             text)
     t.check("rec.scn has 'expect open'", "\texpect open\n" in text, text)
-    at = r" at \d+(\.\d{1,3})?ms\n"
+    at = r" at (\d+(?:\.\d{1,3})?)ms\n"
+    times = {}
     for line in ["expect status 101", 'send text "hello"',
                  'expect text "hello"', 'send text "world"',
                  'expect text "world"', 'close 1000 "done"',
                  "expect closed 1000"]:
-        t.check("rec.scn has %r with its recorded time (at)" % line,
-                re.search("\t" + re.escape(line) + at, text), text)
-    t.check("rec.scn keeps the recorded pause as a wait",
-            any(ln.strip().startswith("wait ") and 150 <= float(ln.strip()[5:-2]) <= 2000
-                for ln in text.splitlines()), text)
+        m = re.search("\t" + re.escape(line) + at, text)
+        t.check("rec.scn has %r with its recorded time (at)" % line, m, text)
+        times[line] = float(m.group(1)) if m else 0.0
+    # each send at its time from the client's start: hello's and world's
+    # 0.25 s apart
+    gap = times['send text "world"'] - times['send text "hello"']
+    t.check("rec.scn keeps the recorded pause between the sends' 'at's "
+            "(%.3f ms)" % gap, 240 <= gap <= 2000, text)
+    t.check("rec.scn: the 'at's in recorded order",
+            sorted(times.values()) == list(times.values()), text)
+    t.check("rec.scn has no wait (sends carry their time)",
+            "\twait " not in text, text)
     t.eq("rec.scn: one client (the client leg)", text.count("\nclient "), 1)
     code, out, err = wssim("run", "--no-color", rec)
     t.eq("wssim run executes the recording as it is: exit 0", code, 0)

@@ -102,7 +102,7 @@ void script_feed(struct cap_tcp_sink *k, const struct script *sc, int how,
 			     .client = sc->client,
 			     .server = sc->server,
 			     .saw_syn = !sc->no_syn};
-	c.first_us = sc->n ? sc->s[0].ts : 0;
+	c.first_us = sc->syn_us ? sc->syn_us : sc->n ? sc->s[0].ts : 0;
 	k->open(k->ctx, &c);
 	uint64_t last = 0;
 	if (how == SCRIPT_JOINED) {

@@ -35,6 +35,8 @@ struct script {
 	bool server_fin; /* end with the server's FIN too (the default) */
 	bool no_syn;	 /* open without a SYN (the capture began
 			    mid-connection) */
+	uint64_t syn_us; /* when the connection began (its SYN); 0: at the
+			    first segment */
 	/* given to the sink's `tls` event before the close, as a TLS filter
 	 * in front would (borrowed; NULL: none) */
 	const struct cap_tls_info *tls;

@@ -95,16 +95,8 @@ static void step_is(const struct scn_client *c, size_t i,
 		ck_assert_int_eq(s->code, code);
 }
 
-/* A wait of about `ms` (waits keep their microseconds: compare rounded). */
-static void wait_is(const struct scn_client *c, size_t i, uint64_t ms,
-		    const char *text)
-{
-	step_is(c, i, SCN_WAIT, NULL, 0, text);
-	ck_assert_uint_eq((c->steps[i].ms * 1000 + c->steps[i].us + 500) / 1000,
-			  ms);
-}
-
-/* Step i carries `at` the recorded µs since the request (or none). */
+/* `at` this many µs from the client's start (kept to the µs). */
+/* Step i carries `at` the recorded µs since the client's start (or none). */
 static void at_is(const struct scn_client *c, size_t i, int64_t us,
 		  const char *text)
 {
@@ -141,6 +133,7 @@ static const char *ACCEPT = "HTTP/1.1 101 \r\nUpgrade: websocket\r\n"
 static void echo_script(struct script *sc)
 {
 	script_init(sc, 1, 50000, 18080);
+	sc->syn_us = 99000; /* the client began 1 ms before its request */
 	seg_str(sc, CAP_C2S, 100000, UPGRADE);
 	seg_str(sc, CAP_S2C, 102000, ACCEPT);
 	/* 50 ms after the 101: hello, echoed 1 ms later */
@@ -202,54 +195,49 @@ START_TEST(websocket_echo)
 	size_t i = 0;
 	step_is(c, i++, SCN_EXPECT_STATUS, NULL, 101, text);
 	step_is(c, i++, SCN_EXPECT_OPEN, NULL, 0, text);
-	wait_is(c, i++, 50, text);
 	step_is(c, i++, SCN_SEND_TEXT, "hello", 0, text);
 	step_is(c, i++, SCN_EXPECT_TEXT, "hello", 0, text);
 	ck_assert_int_eq(c->steps[i - 1].match, SCN_MATCH_EXACT);
 	step_is(c, i++, SCN_SEND_TEXT, "world", 0, text);
 	step_is(c, i++, SCN_EXPECT_TEXT, "world", 0, text);
-	/* from the world echo (153.7 ms) to the binary (1394.6 ms) */
-	wait_is(c, i++, 1241, text);
-	/* to the microsecond, not rounded: rounding adds up in a replay */
-	ck_assert_uint_eq(c->steps[i - 1].ms, 1240);
-	ck_assert_uint_eq(c->steps[i - 1].us, 900);
 	step_is(c, i++, SCN_SEND_BINARY, "\x00\xff\x7f", 0, text);
 	step_is(c, i++, SCN_EXPECT_BINARY, "\x00\xff\x7f", 0, text);
-	wait_is(c, i++, 1, text);
 	step_is(c, i++, SCN_SEND_PING, "p1", 0, text);
 	step_is(c, i++, SCN_EXPECT_PONG, "p1", 0, text);
 	step_is(c, i++, SCN_EXPECT_TEXT, "tick", 0, text);
 	ck_assert_uint_eq(c->steps[i - 1].within_ms, 7000);
-	wait_is(c, i++, 4, text);
 	step_is(c, i++, SCN_CLOSE, "bye", 1000, text);
 	step_is(c, i++, SCN_EXPECT_CLOSED, NULL, 1000, text);
 	ck_assert_uint_eq(c->nsteps, i);
-	/* when each send and answer happened, since the request (100 ms) */
-	at_is(c, 0, 2000, text);    /* the 101 */
-	at_is(c, 1, -1, text);	    /* open: the 101 says it */
-	at_is(c, 2, -1, text);	    /* a wait */
-	at_is(c, 3, 52000, text);   /* send hello */
-	at_is(c, 4, 53000, text);   /* its echo */
-	at_is(c, 5, 53400, text);   /* send world */
-	at_is(c, 6, 53700, text);   /* its echo */
-	at_is(c, 8, 1294600, text); /* send binary */
-	at_is(c, 9, 1295000, text);
-	at_is(c, 11, 1296000, text); /* send ping */
-	at_is(c, 12, 1296500, text); /* its pong */
-	at_is(c, 13, 4296500, text); /* tick */
-	at_is(c, 15, 4300000, text); /* close */
-	at_is(c, 16, 4301000, text); /* the server's close frame */
-	ck_assert_msg(strstr(text, "\tsend text \"hello\" at 52ms\n"), "%s",
+	/* when each send and answer happened, since the client's start (its
+	 * SYN, 99 ms), to the microsecond */
+	at_is(c, 0, 3000, text);     /* the 101 */
+	at_is(c, 1, -1, text);	     /* open: the 101 says it */
+	at_is(c, 2, 53000, text);    /* send hello */
+	at_is(c, 3, 54000, text);    /* its echo */
+	at_is(c, 4, 54400, text);    /* send world */
+	at_is(c, 5, 54700, text);    /* its echo */
+	at_is(c, 6, 1295600, text);  /* send binary */
+	at_is(c, 7, 1296000, text);  /* its echo */
+	at_is(c, 8, 1297000, text);  /* send ping */
+	at_is(c, 9, 1297500, text);  /* its pong */
+	at_is(c, 10, 4297500, text); /* tick */
+	at_is(c, 11, 4301000, text); /* close */
+	at_is(c, 12, 4302000, text); /* the server's close frame */
+	ck_assert_msg(strstr(text, "\tsend text \"hello\" at 53ms\n"), "%s",
 		      text);
-	ck_assert_msg(strstr(text, "\texpect text \"world\" at 53.700ms\n"),
+	ck_assert_msg(strstr(text, "\tsend binary hex \"00ff7f\" at "
+				   "1295.600ms\n"),
 		      "%s", text);
-	ck_assert_msg(strstr(text, "\texpect closed 1000 at 4301ms\n"), "%s",
+	ck_assert_msg(strstr(text, "\texpect text \"world\" at 54.700ms\n"),
+		      "%s", text);
+	ck_assert_msg(strstr(text, "\texpect closed 1000 at 4302ms\n"), "%s",
 		      text);
 	ck_assert_msg(
 	    strstr(text,
-		   "\texpect text \"tick\" within 7000ms at 4296.500ms\n"),
+		   "\texpect text \"tick\" within 7000ms at 4297.500ms\n"),
 	    "%s", text);
-	ck_assert_msg(strstr(text, "\twait 50ms\n"), "%s", text);
+	ck_assert_ptr_null(strstr(text, "\twait "));
 	scn_free(f);
 	free(text);
 
@@ -289,6 +277,7 @@ START_TEST(websocket_dropped)
 	step_is(c, i++, SCN_EXPECT_STATUS, NULL, 101, text);
 	step_is(c, i++, SCN_EXPECT_OPEN, NULL, 0, text);
 	step_is(c, i++, SCN_SEND_TEXT, "x", 0, text);
+	at_is(c, i - 1, 1500, text); /* 0.5 ms after the 101: kept too */
 	step_is(c, i++, SCN_EXPECT_CLOSED, NULL, 1006, text);
 	ck_assert_uint_eq(c->nsteps, i);
 	scn_free(f);
@@ -347,6 +336,7 @@ START_TEST(failed_upgrade_and_http)
 {
 	struct script cl, be, web;
 	script_init(&cl, 1, 50010, 80);
+	cl.syn_us = 999000;
 	seg_str(&cl, CAP_C2S, 1000000,
 		"GET /examples/websocket/echoProgrammatic HTTP/1.1\r\n"
 		"Host: 127.0.0.1:8080\r\nUpgrade: websocket\r\n"
@@ -381,6 +371,7 @@ START_TEST(failed_upgrade_and_http)
 	ck_assert_int_eq(ajp_end_response_encode(b, true), 0);
 	/* plain pages on one keep-alive connection */
 	script_init(&web, 3, 50011, 8080);
+	web.syn_us = 2999500;
 	seg_str(&web, CAP_C2S, 3000000,
 		"GET /index.html HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n"
 		"Accept: text/html\r\nX-Forwarded-Proto: https\r\n\r\n");
@@ -403,9 +394,12 @@ START_TEST(failed_upgrade_and_http)
 	step_is(c, 0, SCN_EXPECT_STATUS, NULL, 500, text);
 	step_is(c, 1, SCN_EXPECT_CLOSED, NULL, 1006, text);
 	ck_assert_uint_eq(c->nsteps, 2);
-	/* starts: relative to the first client's request, in ms */
+	/* starts: relative to the first client's, to the µs; a
+	 * connection's first client from its SYN, a later one from its
+	 * request (it opens a connection of its own) */
 	ck_assert(c->has_start);
 	ck_assert_uint_eq(c->start_ms, 0);
+	ck_assert_uint_eq(c->start_us, 0);
 	ck_assert_msg(strstr(text, "\tstart 0ms\n"), "%s", text);
 	c = client_named(f, "c3_1");
 	ck_assert_str_eq(c->url, "http://127.0.0.1:8080/index.html");
@@ -416,12 +410,14 @@ START_TEST(failed_upgrade_and_http)
 	ck_assert_uint_eq(c->nsteps, 1);
 	ck_assert(c->has_start);
 	ck_assert_uint_eq(c->start_ms, 2000);
+	ck_assert_uint_eq(c->start_us, 500);
 	c = client_named(f, "c3_2");
 	ck_assert_str_eq(c->url, "http://127.0.0.1:8080/form");
 	ck_assert_str_eq(c->method, "POST");
 	step_is(c, 0, SCN_EXPECT_STATUS, NULL, 404, text);
 	ck_assert(c->has_start);
-	ck_assert_uint_eq(c->start_ms, 2002);
+	ck_assert_uint_eq(c->start_ms, 2003);
+	ck_assert_uint_eq(c->start_us, 0);
 	scn_free(f);
 	free(text);
 	script_free(&cl);

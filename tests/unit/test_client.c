@@ -37,6 +37,7 @@ struct fixture {
 	char ca[128];
 	SSL_CTX *verify, *insecure, *nobody; /* nobody: system store only */
 	struct sim_observer obs;
+	struct sim_sched sched;
 	struct sim_client_result res;
 	bool done;
 	int port[MOCK_NCONNECTORS];
@@ -86,6 +87,7 @@ static void setup(void)
 	fx.nobody = tls_ctx_client(NULL, false, err, sizeof(err));
 	ck_assert_msg(fx.nobody != NULL, "%s", err);
 	sim_obs_init(&fx.obs);
+	ck_assert_int_eq(sim_sched_init(&fx.sched, &fx.loop), 0);
 }
 
 static void on_mock_stopped(void *arg)
@@ -99,6 +101,7 @@ static void teardown(void)
 		mock_tomcat_stop(fx.m, 200, on_mock_stopped, NULL);
 		fx.mock_stopped = true;
 	}
+	sim_sched_close(&fx.sched, NULL);
 	uv_run(&fx.loop, UV_RUN_DEFAULT);
 	mock_tomcat_free(fx.m);
 	ck_assert_int_eq(uv_loop_close(&fx.loop), 0);
@@ -199,6 +202,7 @@ static struct sim_client_env env(SSL_CTX *verify)
 	e.obs = &fx.obs;
 	e.default_timeout_ms = 3000;
 	e.backend = backend;
+	e.sched = &fx.sched;
 	return e;
 }
 
@@ -842,6 +846,134 @@ START_TEST(abort_client)
 }
 END_TEST
 
+static struct scn_step st_wait(uint64_t ms, uint64_t us)
+{
+	struct scn_step s = st(SCN_WAIT);
+	s.ms = ms;
+	s.us = us;
+	return s;
+}
+
+/* Waits end on the precise timers (fx.sched), sub-millisecond ones too,
+ * and the steps after them run. */
+START_TEST(waits)
+{
+	struct scn_step s[] = {st(SCN_EXPECT_OPEN),
+			       st_wait(2, 250),
+			       st_data(SCN_SEND_TEXT, "a"),
+			       st(SCN_EXPECT_ECHO),
+			       st_wait(0, 300),
+			       st_wait(0, 0),
+			       st_code(SCN_CLOSE, 1000),
+			       st_closed(1000, 1, NULL)};
+	struct scn_client c = client("waits", s, 8);
+	run(&c, url("ws", MOCK_HTTP, EP_ECHO));
+	ck_assert_msg(fx.res.passed, "%s", fx.res.failure);
+	ck_assert_uint_eq(fx.sched.n, 0); /* nothing left scheduled */
+}
+END_TEST
+
+/* A client aborted in a wait leaves no timer behind (the freed client's
+ * would fire later, or be touched when the scheduler closes). */
+START_TEST(abort_in_wait)
+{
+	struct scn_step s[] = {st_wait(60000, 0), st_data(SCN_SEND_TEXT, "a")};
+	struct scn_client c = client("waiting", s, 2);
+	struct sim_client_env e = env(fx.verify);
+	struct sim_client *h = NULL;
+	ck_assert_int_eq(sim_client_start(&c, url("ws", MOCK_HTTP, EP_ECHO), &e,
+					  client_done, NULL, &h),
+			 0);
+	while (fx.sched.n == 0) /* the program has begun its wait */
+		uv_run(&fx.loop, UV_RUN_ONCE);
+	sim_client_abort(h);
+	ck_assert_uint_eq(fx.sched.n, 0);
+	uv_run(&fx.loop, UV_RUN_DEFAULT);
+	ck_assert(fx.done);
+	ck_assert(!fx.res.passed);
+	ck_assert_ptr_nonnull(strstr(fx.res.failure, "aborted"));
+}
+END_TEST
+
+/* The time of client event `ev` with opcode `code`, the n-th (from 0). */
+static uint64_t ev_time(enum sim_ev ev, int code, unsigned n)
+{
+	for (size_t i = 0; i < fx.obs.n; i++)
+		if (fx.obs.ev[i].ev == ev && fx.obs.ev[i].code == code &&
+		    n-- == 0)
+			return fx.obs.ev[i].t_us;
+	ck_abort_msg("no such event");
+	return 0;
+}
+
+/* A send with `at` is made no earlier than that long after the client's
+ * start (its START event); one whose time has passed goes at once, after
+ * the step before (order kept). */
+START_TEST(send_at)
+{
+	struct scn_step s[] = {
+	    st(SCN_EXPECT_OPEN),     st_data(SCN_SEND_TEXT, "a"),
+	    st(SCN_EXPECT_ECHO),     st_data(SCN_SEND_TEXT, "b"),
+	    st(SCN_EXPECT_ECHO),     st_code(SCN_CLOSE, 1000),
+	    st_closed(1000, 1, NULL)};
+	s[1].has_at = true;
+	s[1].at_us = 30500; /* 30.5 ms */
+	s[3].has_at = true;
+	s[3].at_us = 1000; /* long past by then */
+	s[5].has_at = true;
+	s[5].at_us = 45000;
+	struct scn_client c = client("timed", s, 7);
+	run(&c, url("ws", MOCK_HTTP, EP_ECHO));
+	ck_assert_msg(fx.res.passed, "%s", fx.res.failure);
+	uint64_t t0 = ev_time(SIM_EV_START, 0, 0);
+	uint64_t a = ev_time(SIM_EV_SEND, WS_OP_TEXT, 0);
+	uint64_t echo = ev_time(SIM_EV_RECV, WS_OP_TEXT, 0);
+	uint64_t b = ev_time(SIM_EV_SEND, WS_OP_TEXT, 1);
+	uint64_t cl = ev_time(SIM_EV_SEND, WS_OP_CLOSE, 0);
+	ck_assert_msg(a >= t0 + 30500, "a at %llu us after the start",
+		      (unsigned long long)(a - t0));
+	ck_assert_uint_ge(b, echo);
+	ck_assert_msg(cl >= t0 + 45000, "close at %llu us after the start",
+		      (unsigned long long)(cl - t0));
+	ck_assert_uint_eq(fx.sched.n, 0);
+}
+END_TEST
+
+/* Aborted while a send waits for its `at`: no timer left behind. */
+START_TEST(abort_in_at)
+{
+	struct scn_step s[] = {st(SCN_EXPECT_OPEN),
+			       st_data(SCN_SEND_TEXT, "a")};
+	s[1].has_at = true;
+	s[1].at_us = 60000000;
+	struct scn_client c = client("later", s, 2);
+	struct sim_client_env e = env(fx.verify);
+	struct sim_client *h = NULL;
+	ck_assert_int_eq(sim_client_start(&c, url("ws", MOCK_HTTP, EP_ECHO), &e,
+					  client_done, NULL, &h),
+			 0);
+	while (fx.sched.n == 0) /* open, and the send is waiting */
+		uv_run(&fx.loop, UV_RUN_ONCE);
+	sim_client_abort(h);
+	ck_assert_uint_eq(fx.sched.n, 0);
+	uv_run(&fx.loop, UV_RUN_DEFAULT);
+	ck_assert(fx.done);
+	ck_assert(!fx.res.passed);
+}
+END_TEST
+
+START_TEST(needs_sched)
+{
+	struct scn_client c = client("nosched", NULL, 0);
+	struct sim_client_env e = env(fx.verify);
+	e.sched = NULL;
+	ck_assert_int_eq(sim_client_start(&c, url("ws", MOCK_HTTP, EP_ECHO), &e,
+					  client_done, NULL, NULL),
+			 UV_EINVAL);
+	ck_assert(!fx.done);
+}
+END_TEST
+
 /* One TCase per test, each its own ctest test (suites.cmake reads the
  * tcase_create("...") names). */
 static void add(Suite *s, TCase *tc, const TTest *t)
@@ -875,6 +1007,11 @@ static Suite *client_suite(void)
 	add(s, tcase_create("bad_urls"), bad_urls);
 	add(s, tcase_create("send_failed"), send_after_failed_handshake);
 	add(s, tcase_create("abort"), abort_client);
+	add(s, tcase_create("waits"), waits);
+	add(s, tcase_create("abort_in_wait"), abort_in_wait);
+	add(s, tcase_create("needs_sched"), needs_sched);
+	add(s, tcase_create("send_at"), send_at);
+	add(s, tcase_create("abort_in_at"), abort_in_at);
 	return s;
 }
 

@@ -142,13 +142,14 @@ static const char REC[] =
     "}\n"
     "client other ws://127.0.0.1:9/x { expect open }\n";
 
-/* The client's events as client.c and client_ws.c write them, the
- * request at 100 ms of the run. */
+/* The client's events as client.c and client_ws.c write them, its start
+ * (the origin of `at`) at 100 ms of the run. */
 static void replay_log(struct sim_observer *o)
 {
 	sim_obs_init(o);
-	ev(o, 90000, "c1", SIM_EV_CONNECT, 0, "connected");
-	ev(o, 100000, "c1", SIM_EV_REQUEST, 0, "GET /echo HTTP/1.1");
+	ev(o, 100000, "c1", SIM_EV_START, 0, "start");
+	ev(o, 100300, "c1", SIM_EV_CONNECT, 0, "connected");
+	ev(o, 100400, "c1", SIM_EV_REQUEST, 0, "GET /echo HTTP/1.1");
 	ev(o, 100500, "other", SIM_EV_REQUEST, 0, "GET /x HTTP/1.1");
 	ev(o, 101200, "c1", SIM_EV_RESPONSE, 101, "HTTP/1.1 101");
 	ev(o, 101250, "c1", SIM_EV_OPEN, 101, "open");
@@ -286,12 +287,13 @@ START_TEST(report_verdict)
 	ck_assert_int_eq(r.outcome, SIM_FAIL);
 	ck_assert(!r.clients[0].passed);
 	ck_assert_uint_eq(r.clients[0].fail_line, 8);
-	ck_assert_msg(strstr(r.clients[0].failure,
-			     "timing: line 8 (sent fragments) happened 1.000 "
-			     "ms earlier than recorded (recorded at 20.000 "
-			     "ms, replayed at 19.000 ms after the request), "
-			     "over --max-drift 0.001 ms"),
-		      "%s", r.clients[0].failure);
+	ck_assert_msg(
+	    strstr(r.clients[0].failure,
+		   "timing: line 8 (sent fragments) happened 1.000 "
+		   "ms earlier than recorded (recorded at 20.000 "
+		   "ms, replayed at 19.000 ms after the client's start), "
+		   "over --max-drift 0.001 ms"),
+	    "%s", r.clients[0].failure);
 	ck_assert(r.clients[1].passed);
 	ck_assert_int_eq(report_exit_code(&r, 1), 1);
 	sim_report_free(&r);

@@ -274,6 +274,10 @@ START_TEST(wait_microseconds)
 	ck_assert_uint_eq(s[3].us, 500);
 	ck_assert_uint_eq(s[5].ms, 7);
 	ck_assert_uint_eq(s[5].us, 0);
+	ck_assert_int_eq(s[6].kind, SCN_SEND_TEXT);
+	ck_assert(s[6].has_at);
+	ck_assert_uint_eq(s[6].at_us, 30500);
+	ck_assert_uint_eq(f->clients[0].nsteps, 7);
 	scn_free(f);
 }
 END_TEST
