@@ -260,4 +260,7 @@ int scn_print(FILE *out, const struct scn_file *f);
  * the test that keeps docs/scenario.md complete). */
 const char *const *scn_keywords(void);
 
+/* Whether a step of this kind sends a frame (`send ...`, `close`). */
+bool scn_step_sends(enum scn_step_kind kind);
+
 #endif

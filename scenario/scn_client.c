@@ -409,13 +409,9 @@ static void parse_expect(struct scn_parser *p, struct cl *k, struct scn_step *s)
  * that arrives at a time. */
 static bool at_allowed(const struct scn_step *s)
 {
+	if (scn_step_sends(s->kind))
+		return true;
 	switch (s->kind) {
-	case SCN_SEND_TEXT:
-	case SCN_SEND_BINARY:
-	case SCN_SEND_PING:
-	case SCN_SEND_PONG:
-	case SCN_SEND_FRAGMENTS:
-	case SCN_CLOSE:
 	case SCN_EXPECT_STATUS:
 	case SCN_EXPECT_OPEN:
 	case SCN_EXPECT_CLOSED:

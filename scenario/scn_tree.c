@@ -123,3 +123,18 @@ const char *const *scn_keywords(void)
 	    "upgrade", "length", NULL};
 	return kw;
 }
+
+bool scn_step_sends(enum scn_step_kind kind)
+{
+	switch (kind) {
+	case SCN_SEND_TEXT:
+	case SCN_SEND_BINARY:
+	case SCN_SEND_PING:
+	case SCN_SEND_PONG:
+	case SCN_SEND_FRAGMENTS:
+	case SCN_CLOSE:
+		return true;
+	default:
+		return false;
+	}
+}

@@ -1087,13 +1087,7 @@ static void expect_event(struct sim_client *c, const struct scn_step *st,
 static enum step_result run_step(struct sim_client *c,
 				 const struct scn_step *st)
 {
-	switch (st->kind) {
-	case SCN_SEND_TEXT:
-	case SCN_SEND_BINARY:
-	case SCN_SEND_PING:
-	case SCN_SEND_PONG:
-	case SCN_SEND_FRAGMENTS:
-	case SCN_CLOSE:
+	if (scn_step_sends(st->kind)) {
 		/* `at`: not before that long after the client's start */
 		if (st->has_at && !c->at_reached) {
 			if (!c->at_armed) {
@@ -1111,6 +1105,8 @@ static enum step_result run_step(struct sim_client *c,
 				return STEP_BLOCK;
 		}
 		return run_send(c, st);
+	}
+	switch (st->kind) {
 	case SCN_WAIT:
 		/* on the run's precise timers: libuv's count whole ms */
 		if (!c->step_started) {
