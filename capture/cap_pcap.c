@@ -33,8 +33,12 @@
 /* The stdio buffer of a file being read. libpcap freads each record
  * header and record; with glibc's default buffer (the file system's block
  * size, 4 KiB) that is a read(2) per 4 KiB of small packets and two per
- * big one, and the system calls cost more than the copying. */
-#define FILE_BUFFER (1u << 20)
+ * big one, and the system calls cost more than the copying. 256 KiB
+ * stays in a core's L2 cache with the packet it is copied to (1 MiB was
+ * slower). Page-aligned: the kernel copies page cache pages into it, and
+ * into a buffer 16 bytes off a page boundary (malloc's) that copy took
+ * three times as long (AMD EPYC). */
+#define FILE_BUFFER (256u << 10)
 
 struct cap_pcap {
 	pcap_t *pc;
@@ -422,7 +426,7 @@ int cap_pcap_open_file(struct cap_pcap **out, const char *path, char *err,
 	FILE *f = is_stdin ? stdin : fopen(path, "rb");
 	if (!f)
 		return explain_open_failure(path, strerror(errno), err, errlen);
-	char *iobuf = malloc(FILE_BUFFER);
+	char *iobuf = aligned_alloc(4096, FILE_BUFFER);
 	if (iobuf && setvbuf(f, iobuf, _IOFBF, FILE_BUFFER) != 0) {
 		free(iobuf);
 		iobuf = NULL;
