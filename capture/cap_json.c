@@ -67,8 +67,9 @@ static uint64_t plain_tops(const uint8_t *p)
 static size_t plain_run(const uint8_t *p, size_t n)
 {
 	size_t i = 0;
-	while (i + 32 <= n && !(plain_tops(p + i) | plain_tops(p + i + 8) |
-				plain_tops(p + i + 16) | plain_tops(p + i + 24)))
+	while (i + 32 <= n &&
+	       !(plain_tops(p + i) | plain_tops(p + i + 8) |
+		 plain_tops(p + i + 16) | plain_tops(p + i + 24)))
 		i += 32;
 	while (i + 8 <= n && !plain_tops(p + i))
 		i += 8;
