@@ -20,9 +20,6 @@
 #include "ws_handshake.h"
 
 #define CS_MAX_BUFFER (1u << 20) /* bytes held undecoded per direction */
-/* A kept message payload of at least this many bytes takes the buffer it
- * was gathered in rather than a copy (smaller ones are cheaper copied). */
-#define WS_TAKE_PAYLOAD 1024
 
 /* The first held byte; never NULL + 0 (an empty, never-grown buffer). */
 static uint8_t *bhead(const struct proto_buf *b)
@@ -231,21 +228,11 @@ static void ws_message_done(struct cap_sessions *s, struct cs_conn *c,
 		m->len = d->msg_len;
 		m->truncated = d->msg_truncated;
 		size_t n = proto_buf_size(&d->msg);
-		if (n >= WS_TAKE_PAYLOAD && d->msg.off == 0) {
-			/* the message takes the buffer, cut to size */
-			uint8_t *p = d->msg.data;
-			if (d->msg.cap > n)
-				p = realloc(p, n);
-			m->payload = p ? p : d->msg.data;
+		m->payload = cap_arena_alloc(&s->payloads, n);
+		if (m->payload) {
+			if (n)
+				memcpy(m->payload, bhead(&d->msg), n);
 			m->payload_len = n;
-			proto_buf_init(&d->msg);
-		} else {
-			m->payload = malloc(n ? n : 1);
-			if (m->payload) {
-				if (n)
-					memcpy(m->payload, bhead(&d->msg), n);
-				m->payload_len = n;
-			}
 		}
 	}
 	proto_buf_reset(&d->msg);
@@ -284,7 +271,7 @@ static void ws_control(struct cap_sessions *s, struct cs_conn *c,
 		n = ev->close_reason ? ev->close_reason_len : 0;
 	}
 	m->len = ev->len;
-	m->payload = malloc(n ? n : 1);
+	m->payload = cap_arena_alloc(&s->payloads, n);
 	if (m->payload && n)
 		memcpy(m->payload, p, n);
 	m->payload_len = m->payload ? n : 0;
@@ -1346,6 +1333,7 @@ struct cap_sessions *cap_sessions_new(const struct cap_session_opts *opts)
 	s->sink = (struct cap_tcp_sink){s,	  sink_open, sink_data,
 					sink_gap, sink_end,  sink_close};
 	proto_buf_init(&s->scratch);
+	cap_arena_init(&s->payloads);
 	return s;
 }
 
@@ -1388,8 +1376,6 @@ void cap_sessions_free(struct cap_sessions *s)
 			proto_buf_free(&e->body);
 		}
 		free(c->ex);
-		for (size_t j = 0; j < c->nmsgs; j++)
-			free(c->msgs[j].payload);
 		free(c->msgs);
 		for (size_t j = 0; j < c->nnotes; j++)
 			free(c->notes[j].text);
@@ -1402,6 +1388,7 @@ void cap_sessions_free(struct cap_sessions *s)
 	}
 	free(s->conns);
 	proto_buf_free(&s->scratch);
+	cap_arena_free(&s->payloads);
 	free(s);
 }
 

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cap_arena.h"
 #include "cap_session.h"
 #include "cap_stream.h"
 #include "http1.h"
@@ -51,7 +52,8 @@ struct cs_msg {
 	uint64_t ts_us;
 	uint64_t len; /* after inflating */
 	unsigned close_code;
-	uint8_t *payload; /* text, bytes, or the close reason; capped */
+	uint8_t *payload; /* text, bytes, or the close reason; capped (in
+			     cap_sessions.payloads) */
 	size_t payload_len;
 };
 
@@ -143,8 +145,9 @@ struct cap_sessions {
 	uint64_t first_us;
 	bool have_first;
 	bool finished;
-	struct http1_head head; /* scratch */
-	struct proto_buf scratch;
+	struct http1_head head;	   /* scratch */
+	struct proto_buf scratch;  /* unmasked bytes to inflate */
+	struct cap_arena payloads; /* of every cs_msg */
 };
 
 /* cap_session.c, for the writers */
