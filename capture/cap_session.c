@@ -157,6 +157,19 @@ static size_t payload_cap(const struct cap_sessions *s)
 /* A raw DATA run of an uncompressed message: count it, keep what fits
  * under the payload cap (copied, then unmasked there; the rest is never
  * touched). */
+/* A data frame starts (kept mode): an unfragmented uncompressed message
+ * has its size known, so its kept bytes go straight into the arena. */
+static void ws_frame_start(struct cap_sessions *s, struct cs_dir *d,
+			   const struct ws_event *ev)
+{
+	if (!ev->hdr.fin || ev->hdr.opcode == WS_OP_CONT || ev->compressed)
+		return;
+	size_t cap = payload_cap(s);
+	size_t n = ev->hdr.len < cap ? (size_t)ev->hdr.len : cap;
+	d->slot = cap_arena_alloc(&s->payloads, n);
+	d->slot_len = 0;
+}
+
 static void ws_msg_append(struct cap_sessions *s, struct cs_dir *d,
 			  const struct ws_event *ev)
 {
@@ -164,17 +177,23 @@ static void ws_msg_append(struct cap_sessions *s, struct cs_dir *d,
 	d->msg_len += n;
 	if (!s->opts.keep_messages)
 		return;
-	size_t have = proto_buf_size(&d->msg), cap = payload_cap(s);
+	size_t have = d->slot ? d->slot_len : proto_buf_size(&d->msg);
+	size_t cap = payload_cap(s);
 	size_t take = have >= cap ? 0 : n < cap - have ? n : cap - have;
 	if (take < n)
 		d->msg_truncated = true;
-	uint8_t *dst = take ? proto_buf_reserve(&d->msg, take) : NULL;
+	uint8_t *dst = !take	 ? NULL
+		       : d->slot ? d->slot + have
+				 : proto_buf_reserve(&d->msg, take);
 	if (!dst)
 		return;
 	memcpy(dst, ev->data, take);
 	if (ev->hdr.masked)
 		ws_mask(dst, take, ev->hdr.mask, ev->frame_offset);
-	proto_buf_commit(&d->msg, take);
+	if (d->slot)
+		d->slot_len += take;
+	else
+		proto_buf_commit(&d->msg, take);
 }
 
 /* Inflate a piece of a compressed message into d->msg (capped): a raw
@@ -228,13 +247,16 @@ static void ws_message_done(struct cap_sessions *s, struct cs_conn *c,
 		m->len = d->msg_len;
 		m->truncated = d->msg_truncated;
 		size_t n = proto_buf_size(&d->msg);
-		m->payload = cap_arena_alloc(&s->payloads, n);
-		if (m->payload) {
+		if (d->slot) {
+			m->payload = d->slot;
+			m->payload_len = d->slot_len;
+		} else if ((m->payload = cap_arena_alloc(&s->payloads, n))) {
 			if (n)
 				memcpy(m->payload, bhead(&d->msg), n);
 			m->payload_len = n;
 		}
 	}
+	d->slot = NULL;
 	proto_buf_reset(&d->msg);
 	d->msg_len = 0;
 	d->msg_truncated = false;
@@ -303,6 +325,10 @@ static void ws_feed(struct cap_sessions *s, struct cs_conn *c, enum cap_dir dir,
 		p += rc;
 		n -= (size_t)rc;
 		switch (ev.type) {
+		case WS_EV_FRAME_START:
+			if (s->opts.keep_messages)
+				ws_frame_start(s, d, &ev);
+			break;
 		case WS_EV_DATA:
 			if (inflate && ev.compressed) {
 				if (ws_inflate(s, d, &ev) < 0)

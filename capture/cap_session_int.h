@@ -94,6 +94,9 @@ struct cs_dir {
 	bool pmd_on;
 	struct pmd_ctx pmd;
 	struct proto_buf msg; /* the current message (kept mode) */
+	uint8_t *slot;	      /* or, for an unfragmented uncompressed one,
+				 its kept bytes right in the arena */
+	size_t slot_len;
 	uint64_t msg_len;
 	bool msg_truncated;
 	/* totals */
