@@ -462,6 +462,82 @@ START_TEST(summary_mode_keeps_no_payloads)
 }
 END_TEST
 
+/* Frames are decoded in raw mode straight from the segments: a masked
+ * message longer than the payload cap keeps its first bytes, unmasked,
+ * whatever the split; a text message that is not UTF-8 is counted and
+ * kept (base64 in JSON) and decoding goes on, in both modes. */
+START_TEST(websocket_raw_cap_and_bad_utf8)
+{
+	struct script sc;
+	script_init(&sc, 1, 50010, 18080);
+	seg_str(&sc, CAP_C2S, 100, UPGRADE_REQ);
+	seg_str(&sc, CAP_S2C, 200,
+		"HTTP/1.1 101 \r\nUpgrade: websocket\r\n"
+		"Connection: upgrade\r\n\r\n");
+	static char big[6000];
+	for (size_t i = 0; i < sizeof(big); i++)
+		big[i] = (char)('a' + i % 26);
+	frame(seg_add(&sc, CAP_C2S, 300), true, 0, WS_OP_TEXT, true, big,
+	      sizeof(big));
+	frame(seg_add(&sc, CAP_C2S, 400), true, 0, WS_OP_TEXT, true,
+	      "ab\xff"
+	      "c",
+	      4);
+	frame(seg_add(&sc, CAP_C2S, 500), true, 0, WS_OP_TEXT, true, "ok", 2);
+	uint8_t cl[WS_MAX_CONTROL];
+	int cn = ws_close_payload(cl, 1007, "", 0);
+	frame(seg_add(&sc, CAP_S2C, 600), true, 0, WS_OP_CLOSE, false, cl,
+	      (size_t)cn);
+	struct cap_session_opts o = {.keep_messages = true, .payload_cap = 100};
+	char *want = NULL;
+	for (size_t k = 0; k <= sizeof(big) + 20; k += k < 40 ? 1 : 997) {
+		struct cap_sessions *s = cap_sessions_new(&o);
+		ck_assert_ptr_nonnull(s);
+		feed(cap_sessions_sink(s), &sc, k ? 1 : 0, k);
+		cap_sessions_finish(s);
+		struct cs_conn *c = s->conns[0];
+		ck_assert_uint_eq(c->d[CAP_C2S].messages, 3);
+		ck_assert_uint_eq(c->nnotes, 0);
+		ck_assert_uint_eq(c->nmsgs, 4);
+		ck_assert_uint_eq(c->msgs[0].len, sizeof(big));
+		ck_assert(c->msgs[0].truncated);
+		ck_assert_uint_eq(c->msgs[0].payload_len, 100);
+		ck_assert_mem_eq(c->msgs[0].payload, big, 100);
+		ck_assert_uint_eq(c->msgs[1].payload_len, 4);
+		ck_assert_mem_eq(c->msgs[1].payload,
+				 "ab\xff"
+				 "c",
+				 4);
+		ck_assert_mem_eq(c->msgs[2].payload, "ok", 2);
+		ck_assert_uint_eq(c->msgs[3].close_code, 1007);
+		char *j = json_of(s);
+		assert_json_valid(j);
+		ck_assert_ptr_nonnull(strstr(
+		    j, "\"length\":4,\"encoding\":\"base64\",\"payload\":"
+		       "\"YWL/Yw==\""));
+		ck_assert_ptr_nonnull(strstr(j, "\"payload\":\"ok\""));
+		if (!want)
+			want = j;
+		else {
+			ck_assert_str_eq(j, want);
+			free(j);
+		}
+		cap_sessions_free(s);
+	}
+	free(want);
+	struct cap_sessions *s = run(&sc, 2, 0, false);
+	ck_assert_uint_eq(s->conns[0]->d[CAP_C2S].messages, 3);
+	ck_assert_uint_eq(s->conns[0]->nnotes, 0);
+	char *sum = summary_of(s);
+	ck_assert_msg(strstr(sum, "closed 1007 by the server; messages c2s 3 "
+				  "s2c 0"),
+		      "%s", sum);
+	free(sum);
+	cap_sessions_free(s);
+	script_free(&sc);
+}
+END_TEST
+
 /* ---- permessage-deflate ---------------------------------------------- */
 
 static void pmd_session(bool no_takeover)
@@ -1009,6 +1085,7 @@ static Suite *cap_session_suite(void)
 	tcase_add_test(tc, websocket_session);
 	tcase_add_test(tc, summary_mode_keeps_no_payloads);
 	tcase_add_test(tc, websocket_gap_mid_frame);
+	tcase_add_test(tc, websocket_raw_cap_and_bad_utf8);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("pmd");
