@@ -367,6 +367,18 @@ static void ws_script(struct script *sc)
 	      (size_t)cn);
 }
 
+/* A websocket connection `id` from client port `cport` to 18080: the
+ * upgrade request at time t, its 101 at t + 10 (no extension). */
+static void ws_upgraded(struct script *sc, uint64_t id, uint16_t cport,
+			uint64_t t)
+{
+	script_init(sc, id, cport, 18080);
+	seg_str(sc, CAP_C2S, t, UPGRADE_REQ);
+	seg_str(sc, CAP_S2C, t + 10,
+		"HTTP/1.1 101 \r\nUpgrade: websocket\r\n"
+		"Connection: upgrade\r\n\r\n");
+}
+
 START_TEST(websocket_session)
 {
 	struct script sc;
@@ -469,11 +481,7 @@ END_TEST
 START_TEST(websocket_raw_cap_and_bad_utf8)
 {
 	struct script sc;
-	script_init(&sc, 1, 50010, 18080);
-	seg_str(&sc, CAP_C2S, 100, UPGRADE_REQ);
-	seg_str(&sc, CAP_S2C, 200,
-		"HTTP/1.1 101 \r\nUpgrade: websocket\r\n"
-		"Connection: upgrade\r\n\r\n");
+	ws_upgraded(&sc, 1, 50010, 100);
 	static char big[6000];
 	for (size_t i = 0; i < sizeof(big); i++)
 		big[i] = (char)('a' + i % 26);
@@ -728,11 +736,7 @@ END_TEST
 START_TEST(websocket_gap_mid_frame)
 {
 	struct script sc;
-	script_init(&sc, 5, 50004, 18080);
-	seg_str(&sc, CAP_C2S, 10, UPGRADE_REQ);
-	seg_str(&sc, CAP_S2C, 20,
-		"HTTP/1.1 101 \r\nUpgrade: websocket\r\n"
-		"Connection: upgrade\r\n\r\n");
+	ws_upgraded(&sc, 5, 50004, 10);
 	struct proto_buf whole = PROTO_BUF_INIT;
 	frame(&whole, true, 0, WS_OP_TEXT, true,
 	      "a message cut by a gap in the capture", 37);
