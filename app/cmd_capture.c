@@ -229,6 +229,12 @@ int cmd_capture(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	so.keep_messages = json || scn;
+	if (json) {
+		/* the document is written in many small pieces: fewer,
+		 * bigger writes (stdout is not written before this) */
+		static _Alignas(4096) char obuf[256u << 10];
+		setvbuf(stdout, obuf, _IOFBF, sizeof(obuf));
+	}
 	if (scn && !so.payload_cap)
 		so.payload_cap = (size_t)1 << 20;
 	char err[512] = "";

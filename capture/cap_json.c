@@ -42,6 +42,43 @@ static size_t utf8_seq(const uint8_t *p, size_t n)
 	return len;
 }
 
+/* Whether a byte goes into a JSON string as it is: printable ASCII
+ * other than '"' and '\\'. */
+static bool plain_byte(uint8_t c)
+{
+	return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
+}
+
+/* Zero when the eight bytes at p are all plain: a byte below 0x20 or
+ * equal to '"' or '\\' borrows into a top bit when the constants are
+ * subtracted, and a byte from 0x80 has its own; with none of them no top
+ * bit is set. */
+static uint64_t plain_tops(const uint8_t *p)
+{
+	const uint64_t ones = UINT64_C(0x0101010101010101);
+	uint64_t w;
+	memcpy(&w, p, 8);
+	uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
+	return (w | (w - ones * 0x20) | (q - ones) | (b - ones)) &
+	       (ones * 0x80);
+}
+
+/* The length of the run of plain bytes p[0..n) starts with, 32 and then
+ * eight bytes at a time. */
+static size_t plain_run(const uint8_t *p, size_t n)
+{
+	size_t i = 0;
+	while (i + 32 <= n &&
+	       !(plain_tops(p + i) | plain_tops(p + i + 8) |
+		 plain_tops(p + i + 16) | plain_tops(p + i + 24)))
+		i += 32;
+	while (i + 8 <= n && !plain_tops(p + i))
+		i += 8;
+	while (i < n && plain_byte(p[i]))
+		i++;
+	return i;
+}
+
 static bool utf8_valid(const uint8_t *p, size_t n)
 {
 	for (size_t i = 0; i < n;) {
@@ -60,16 +97,16 @@ static bool utf8_valid(const uint8_t *p, size_t n)
 	return true;
 }
 
-static void jstr(FILE *f, const void *v, size_t n)
+/* A JSON string of p[0..n), whose first `plain` bytes are known to be
+ * plain. */
+static void jstr_after(FILE *f, const uint8_t *p, size_t n, size_t plain)
 {
-	const uint8_t *p = v;
 	fputc('"', f);
-	for (size_t i = 0; i < n;) {
+	if (plain)
+		fwrite(p, 1, plain, f);
+	for (size_t i = plain; i < n;) {
 		/* a run of bytes written as they are, in one fwrite */
-		size_t j = i;
-		while (j < n && p[j] >= 0x20 && p[j] < 0x80 && p[j] != '"' &&
-		       p[j] != '\\')
-			j++;
+		size_t j = i + plain_run(p + i, n - i);
 		if (j > i) {
 			fwrite(p + i, 1, j - i, f);
 			i = j;
@@ -112,6 +149,11 @@ static void jstr(FILE *f, const void *v, size_t n)
 	fputc('"', f);
 }
 
+static void jstr(FILE *f, const void *v, size_t n)
+{
+	jstr_after(f, v, n, 0);
+}
+
 static void jcstr(FILE *f, const char *s)
 {
 	jstr(f, s ? s : "", s ? strlen(s) : 0);
@@ -145,9 +187,10 @@ static int jpayload(FILE *f, const uint8_t *p, size_t n, bool text,
 		    !utf8_seq(p + n - 1 - back, back + 1))
 			n -= back + 1;
 	}
-	if (text && utf8_valid(p, n)) {
+	size_t plain = text ? plain_run(p, n) : 0;
+	if (text && (plain == n || utf8_valid(p + plain, n - plain))) {
 		fputs("\"encoding\":\"text\",\"payload\":", f);
-		jstr(f, p, n);
+		jstr_after(f, p, n, plain);
 		return 0;
 	}
 	fputs("\"encoding\":\"base64\",\"payload\":", f);

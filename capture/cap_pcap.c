@@ -30,6 +30,15 @@
 
 #define LIVE_SNAPLEN 262144
 #define LIVE_TIMEOUT_MS 100
+/* The stdio buffer of a file being read. libpcap freads each record
+ * header and record; with glibc's default buffer (the file system's block
+ * size, 4 KiB) that is a read(2) per 4 KiB of small packets and two per
+ * big one, and the system calls cost more than the copying. 256 KiB
+ * stays in a core's L2 cache with the packet it is copied to (1 MiB was
+ * slower). Page-aligned: the kernel copies page cache pages into it, and
+ * into a buffer 16 bytes off a page boundary (malloc's) that copy took
+ * three times as long (AMD EPYC). */
+#define FILE_BUFFER (256u << 10)
 
 struct cap_pcap {
 	pcap_t *pc;
@@ -41,6 +50,7 @@ struct cap_pcap {
 	 * counting, not by an ftell (an lseek) per packet. */
 	bool classic;
 	int snapshot;
+	char *iobuf; /* the file's stdio buffer (freed after pcap_close) */
 	struct cap_pcap_stats st;
 	char err[512];
 };
@@ -368,7 +378,8 @@ static struct cap_pcap *source_new(pcap_t *pc, const char *name, bool file)
 	return p;
 }
 
-/* Why pcap_open_offline refused `path`, in words a user can act on. */
+/* Why `path` could not be opened as a capture, in words a user can act
+ * on. */
 static int explain_open_failure(const char *path, const char *pcap_msg,
 				char *err, size_t errlen)
 {
@@ -410,9 +421,23 @@ int cap_pcap_open_file(struct cap_pcap **out, const char *path, char *err,
 {
 	char ebuf[PCAP_ERRBUF_SIZE] = "";
 	*out = NULL;
-	pcap_t *pc = pcap_open_offline(path, ebuf);
-	if (!pc)
+	/* pcap_open_offline, with a big stdio buffer ("-" is stdin) */
+	bool is_stdin = strcmp(path, "-") == 0;
+	FILE *f = is_stdin ? stdin : fopen(path, "rb");
+	if (!f)
+		return explain_open_failure(path, strerror(errno), err, errlen);
+	char *iobuf = aligned_alloc(4096, FILE_BUFFER);
+	if (iobuf && setvbuf(f, iobuf, _IOFBF, FILE_BUFFER) != 0) {
+		free(iobuf);
+		iobuf = NULL;
+	}
+	pcap_t *pc = pcap_fopen_offline(f, ebuf);
+	if (!pc) {
+		if (!is_stdin)
+			fclose(f);
+		free(iobuf);
 		return explain_open_failure(path, ebuf, err, errlen);
+	}
 	int lt = pcap_datalink(pc);
 	if (!linktype_known(lt)) {
 		set_err(err, errlen,
@@ -423,14 +448,17 @@ int cap_pcap_open_file(struct cap_pcap **out, const char *path, char *err,
 			    ? pcap_datalink_val_to_name(lt)
 			    : "unknown");
 		pcap_close(pc);
+		free(iobuf);
 		return CAP_PCAP_E_LINKTYPE;
 	}
 	struct cap_pcap *p = source_new(pc, path, true);
 	if (!p) {
 		pcap_close(pc);
+		free(iobuf);
 		set_err(err, errlen, "%s: out of memory", path);
 		return CAP_PCAP_E_NOMEM;
 	}
+	p->iobuf = iobuf;
 	*out = p;
 	return 0;
 }
@@ -557,6 +585,7 @@ void cap_pcap_close(struct cap_pcap *p)
 	if (!p)
 		return;
 	pcap_close(p->pc);
+	free(p->iobuf);
 	free(p->name);
 	free(p);
 }

@@ -154,29 +154,71 @@ static size_t payload_cap(const struct cap_sessions *s)
 
 /* ---- websocket ---------------------------------------------------- */
 
-static void ws_msg_append(struct cap_sessions *s, struct cs_dir *d,
-			  const uint8_t *p, size_t n)
+/* A raw DATA run of an uncompressed message: count it, keep what fits
+ * under the payload cap (copied, then unmasked there; the rest is never
+ * touched). */
+/* A data frame starts (kept mode): an unfragmented uncompressed message
+ * has its size known, so its kept bytes go straight into the arena. */
+static void ws_frame_start(struct cap_sessions *s, struct cs_dir *d,
+			   const struct ws_event *ev)
 {
+	if (!ev->hdr.fin || ev->hdr.opcode == WS_OP_CONT || ev->compressed)
+		return;
+	size_t cap = payload_cap(s);
+	size_t n = ev->hdr.len < cap ? (size_t)ev->hdr.len : cap;
+	d->slot = cap_arena_alloc(&s->payloads, n);
+	d->slot_len = 0;
+}
+
+static void ws_msg_append(struct cap_sessions *s, struct cs_dir *d,
+			  const struct ws_event *ev)
+{
+	size_t n = ev->len;
 	d->msg_len += n;
 	if (!s->opts.keep_messages)
 		return;
-	size_t have = proto_buf_size(&d->msg), cap = payload_cap(s);
-	if (have >= cap) {
-		if (n)
-			d->msg_truncated = true;
-		return;
-	}
-	size_t take = n < cap - have ? n : cap - have;
+	size_t have = d->slot ? d->slot_len : proto_buf_size(&d->msg);
+	size_t cap = payload_cap(s);
+	size_t take = have >= cap ? 0 : n < cap - have ? n : cap - have;
 	if (take < n)
 		d->msg_truncated = true;
-	proto_buf_append(&d->msg, p, take);
+	uint8_t *dst = !take	 ? NULL
+		       : d->slot ? d->slot + have
+				 : proto_buf_reserve(&d->msg, take);
+	if (!dst)
+		return;
+	memcpy(dst, ev->data, take);
+	if (ev->hdr.masked)
+		ws_mask(dst, take, ev->hdr.mask, ev->frame_offset);
+	if (d->slot)
+		d->slot_len += take;
+	else
+		proto_buf_commit(&d->msg, take);
 }
 
-/* Inflate a piece of a compressed message into d->msg (capped). */
+/* Inflate a piece of a compressed message into d->msg (capped): a raw
+ * DATA run (unmasked in s->scratch first), or the end of the message
+ * (ev NULL). */
 static int ws_inflate(struct cap_sessions *s, struct cs_dir *d,
-		      const uint8_t *p, size_t n, bool fin)
+		      const struct ws_event *ev)
 {
+	const uint8_t *p = NULL;
+	size_t n = 0;
+	if (ev && ev->hdr.masked) {
+		proto_buf_reset(&s->scratch);
+		uint8_t *u = proto_buf_reserve(&s->scratch, ev->len);
+		if (!u)
+			return PROTO_E_NOMEM;
+		memcpy(u, ev->data, ev->len);
+		ws_mask(u, ev->len, ev->hdr.mask, ev->frame_offset);
+		p = u;
+		n = ev->len;
+	} else if (ev) {
+		p = ev->data;
+		n = ev->len;
+	}
 	size_t before = d->msg.len;
+	bool fin = !ev;
 	int rc = pmd_inflate(&d->pmd, p, n, fin, &d->msg);
 	if (rc < 0)
 		return rc;
@@ -205,13 +247,16 @@ static void ws_message_done(struct cap_sessions *s, struct cs_conn *c,
 		m->len = d->msg_len;
 		m->truncated = d->msg_truncated;
 		size_t n = proto_buf_size(&d->msg);
-		m->payload = malloc(n ? n : 1);
-		if (m->payload) {
+		if (d->slot) {
+			m->payload = d->slot;
+			m->payload_len = d->slot_len;
+		} else if ((m->payload = cap_arena_alloc(&s->payloads, n))) {
 			if (n)
 				memcpy(m->payload, bhead(&d->msg), n);
 			m->payload_len = n;
 		}
 	}
+	d->slot = NULL;
 	proto_buf_reset(&d->msg);
 	d->msg_len = 0;
 	d->msg_truncated = false;
@@ -248,21 +293,25 @@ static void ws_control(struct cap_sessions *s, struct cs_conn *c,
 		n = ev->close_reason ? ev->close_reason_len : 0;
 	}
 	m->len = ev->len;
-	m->payload = malloc(n ? n : 1);
+	m->payload = cap_arena_alloc(&s->payloads, n);
 	if (m->payload && n)
 		memcpy(m->payload, p, n);
 	m->payload_len = m->payload ? n : 0;
 }
 
+/* Websocket bytes of one direction, straight from where they are (the
+ * packet, or what was buffered before the 101): the decoder is in raw
+ * mode, so payload bytes are not copied, unmasked or checked unless kept
+ * (JSON, -o) or inflated. Only a partial frame header and control frames
+ * are gathered, inside the decoder. */
 static void ws_feed(struct cap_sessions *s, struct cs_conn *c, enum cap_dir dir,
-		    uint64_t ts)
+		    const uint8_t *p, size_t n, uint64_t ts)
 {
 	struct cs_dir *d = &c->d[dir];
 	bool inflate = d->pmd_on && s->opts.keep_messages;
 	while (!d->dead) {
 		struct ws_event ev;
-		int rc = ws_decoder_feed(&d->dec, bhead(&d->buf),
-					 proto_buf_size(&d->buf), &ev);
+		int rc = ws_decoder_feed_raw(&d->dec, p, n, &ev);
 		if (rc < 0) {
 			note(c, dir, ts,
 			     "%s: websocket error at byte %llu: %s; stopped "
@@ -271,24 +320,28 @@ static void ws_feed(struct cap_sessions *s, struct cs_conn *c, enum cap_dir dir,
 			     (unsigned long long)d->dec.error_offset,
 			     d->dec.error ? d->dec.error : proto_strerror(rc));
 			d->dead = true;
-			break;
+			return;
 		}
-		proto_buf_consume(&d->buf, (size_t)rc);
+		p += rc;
+		n -= (size_t)rc;
 		switch (ev.type) {
+		case WS_EV_FRAME_START:
+			if (s->opts.keep_messages)
+				ws_frame_start(s, d, &ev);
+			break;
 		case WS_EV_DATA:
 			if (inflate && ev.compressed) {
-				if (ws_inflate(s, d, ev.data, ev.len, false) <
-				    0)
+				if (ws_inflate(s, d, &ev) < 0)
 					goto inflate_failed;
 			} else {
-				ws_msg_append(s, d, ev.data, ev.len);
+				ws_msg_append(s, d, &ev);
 			}
 			break;
 		case WS_EV_FRAME_END:
 			if (!ev.fin)
 				break;
 			if (inflate && d->dec.msg_compressed &&
-			    ws_inflate(s, d, NULL, 0, true) < 0)
+			    ws_inflate(s, d, NULL) < 0)
 				goto inflate_failed;
 			ws_message_done(s, c, dir, d->dec.msg_opcode,
 					d->dec.msg_compressed, ts);
@@ -298,13 +351,10 @@ static void ws_feed(struct cap_sessions *s, struct cs_conn *c, enum cap_dir dir,
 			break;
 		default:
 			if (rc == 0 && ev.type == WS_EV_NONE)
-				goto out;
+				return;
 			break;
 		}
 	}
-out:
-	if (d->dead)
-		proto_buf_reset(&d->buf);
 	return;
 inflate_failed:
 	note(c, dir, ts,
@@ -312,6 +362,14 @@ inflate_failed:
 	     "decoding this direction",
 	     dir_name(dir));
 	d->dead = true;
+}
+
+/* The bytes of a direction buffered before it switched to websocket. */
+static void ws_drain(struct cap_sessions *s, struct cs_conn *c,
+		     enum cap_dir dir, uint64_t ts)
+{
+	struct cs_dir *d = &c->d[dir];
+	ws_feed(s, c, dir, bhead(&d->buf), proto_buf_size(&d->buf), ts);
 	proto_buf_reset(&d->buf);
 }
 
@@ -343,6 +401,7 @@ static void ws_start(struct cap_sessions *s, struct cs_conn *c,
 		ws_decoder_init(&d->dec,
 				i == CAP_C2S ? WS_ROLE_SERVER : WS_ROLE_CLIENT,
 				pmd, 0);
+		d->dec.raw_data = true;
 		if (pmd && pmd_init(&d->pmd, &pp, i == CAP_C2S, 0) == 0)
 			d->pmd_on = true;
 	}
@@ -515,8 +574,8 @@ static void http_feed(struct cap_sessions *s, struct cs_conn *c,
 static void ws_after_switch(struct cap_sessions *s, struct cs_conn *c,
 			    uint64_t ts)
 {
-	ws_feed(s, c, CAP_S2C, ts);
-	ws_feed(s, c, CAP_C2S, ts);
+	ws_drain(s, c, CAP_S2C, ts);
+	ws_drain(s, c, CAP_C2S, ts);
 }
 
 static void http_feed(struct cap_sessions *s, struct cs_conn *c,
@@ -1018,7 +1077,7 @@ static void dir_feed(struct cap_sessions *s, struct cs_conn *c,
 		http_feed(s, c, dir, ts);
 		break;
 	case CS_M_WS:
-		ws_feed(s, c, dir, ts);
+		ws_drain(s, c, dir, ts);
 		break;
 	case CS_M_AJP:
 		ajp_feed(s, c, dir, ts);
@@ -1086,7 +1145,12 @@ static void sink_data(void *ctx, struct cap_conn *cc, enum cap_dir dir,
 	d->bytes += n;
 	if (d->mode == CS_M_RAW || d->dead)
 		return;
-	if (proto_buf_size(&d->buf) + n > CS_MAX_BUFFER && d->mode != CS_M_WS) {
+	if (d->mode == CS_M_WS) {
+		/* nothing buffered: frames straight from the packet */
+		ws_feed(s, c, dir, p, n, ts);
+		return;
+	}
+	if (proto_buf_size(&d->buf) + n > CS_MAX_BUFFER) {
 		note(c, dir, ts,
 		     "%s: more than %u bytes could not be decoded; stopped "
 		     "decoding this direction",
@@ -1305,6 +1369,7 @@ struct cap_sessions *cap_sessions_new(const struct cap_session_opts *opts)
 	    (struct cap_tcp_sink){s,	    sink_open,	sink_data,  sink_gap,
 				  sink_end, sink_close, cs_sink_tls};
 	proto_buf_init(&s->scratch);
+	cap_arena_init(&s->payloads);
 	return s;
 }
 
@@ -1347,8 +1412,6 @@ void cap_sessions_free(struct cap_sessions *s)
 			proto_buf_free(&e->body);
 		}
 		free(c->ex);
-		for (size_t j = 0; j < c->nmsgs; j++)
-			free(c->msgs[j].payload);
 		free(c->msgs);
 		for (size_t j = 0; j < c->nnotes; j++)
 			free(c->notes[j].text);
@@ -1362,6 +1425,7 @@ void cap_sessions_free(struct cap_sessions *s)
 	}
 	free(s->conns);
 	proto_buf_free(&s->scratch);
+	cap_arena_free(&s->payloads);
 	free(s);
 }
 

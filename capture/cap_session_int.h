@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cap_arena.h"
 #include "cap_session.h"
 #include "cap_stream.h"
 #include "http1.h"
@@ -51,7 +52,8 @@ struct cs_msg {
 	uint64_t ts_us;
 	uint64_t len; /* after inflating */
 	unsigned close_code;
-	uint8_t *payload; /* text, bytes, or the close reason; capped */
+	uint8_t *payload; /* text, bytes, or the close reason; capped (in
+			     cap_sessions.payloads) */
 	size_t payload_len;
 };
 
@@ -92,6 +94,9 @@ struct cs_dir {
 	bool pmd_on;
 	struct pmd_ctx pmd;
 	struct proto_buf msg; /* the current message (kept mode) */
+	uint8_t *slot;	      /* or, for an unfragmented uncompressed one,
+				 its kept bytes right in the arena */
+	size_t slot_len;
 	uint64_t msg_len;
 	bool msg_truncated;
 	/* totals */
@@ -148,8 +153,9 @@ struct cap_sessions {
 	uint64_t first_us;
 	bool have_first;
 	bool finished;
-	struct http1_head head; /* scratch */
-	struct proto_buf scratch;
+	struct http1_head head;	   /* scratch */
+	struct proto_buf scratch;  /* unmasked bytes to inflate */
+	struct cap_arena payloads; /* of every cs_msg */
 };
 
 /* What the writers say of a connection that was TLS on the wire, from the

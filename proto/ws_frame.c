@@ -2,8 +2,10 @@
  * event-at-a-time decoder (see ws_frame.h).
  *
  * The decoder never copies data frame payloads: DATA events point into
- * the caller's buffer, unmasked in place. Only header bytes split across
- * calls and control payloads (<= 125 bytes) are gathered inside it. Rules
+ * the caller's buffer, unmasked in place (or, in raw mode, left as they
+ * came, unchecked, so that skipping a payload costs nothing per byte).
+ * Only header bytes split across calls and control payloads (<= 125
+ * bytes) are gathered inside it. Rules
  * are checked as soon as the byte that decides them arrives, so where an
  * error is reported does not depend on how the stream was split.
  * Inflating compressed messages and answering control frames are the
@@ -307,7 +309,7 @@ static int hdr_check(struct ws_decoder *d, const uint8_t *b, size_t have,
 }
 
 /* Gather control payload from buf; report the frame when complete. */
-static int control_feed(struct ws_decoder *d, uint8_t *buf, size_t len,
+static int control_feed(struct ws_decoder *d, const uint8_t *buf, size_t len,
 			size_t used, struct ws_event *ev)
 {
 	size_t want = (size_t)d->hdr.len - (size_t)d->done;
@@ -360,7 +362,7 @@ static int control_feed(struct ws_decoder *d, uint8_t *buf, size_t len,
 }
 
 /* A header was parsed (used bytes of buf consumed so far). */
-static int frame_begin(struct ws_decoder *d, uint8_t *buf, size_t len,
+static int frame_begin(struct ws_decoder *d, const uint8_t *buf, size_t len,
 		       size_t used, struct ws_event *ev)
 {
 	d->done = 0;
@@ -385,7 +387,7 @@ static int frame_begin(struct ws_decoder *d, uint8_t *buf, size_t len,
 	return (int)used;
 }
 
-static int header_feed(struct ws_decoder *d, uint8_t *buf, size_t len,
+static int header_feed(struct ws_decoder *d, const uint8_t *buf, size_t len,
 		       struct ws_event *ev)
 {
 	if (len == 0)
@@ -421,8 +423,32 @@ static int header_feed(struct ws_decoder *d, uint8_t *buf, size_t len,
 	return frame_begin(d, buf, len, (size_t)hl - old, ev);
 }
 
-static int data_feed(struct ws_decoder *d, uint8_t *buf, size_t len,
-		     struct ws_event *ev)
+/* Check the UTF-8 of *n unmasked text bytes at p: 0 with *n cut to the
+ * valid bytes before a bad one (reported first, so what is delivered does
+ * not depend on the split; the bytes from the bad one on are masked
+ * again, left as they came), or the error when p[0] is bad. */
+static int data_utf8(struct ws_decoder *d, uint8_t *p, size_t *n)
+{
+	struct ws_utf8 saved = d->utf8;
+	size_t bad;
+
+	if (ws_utf8_feed(&d->utf8, p, *n, &bad) == 0)
+		return 0;
+	if (d->hdr.masked)
+		ws_mask(p + bad, *n - bad, d->hdr.mask, d->done + bad);
+	if (bad == 0)
+		return fail(d, PROTO_E_WS_UTF8, WS_CLOSE_INVALID_DATA,
+			    "invalid UTF-8 in text message", d->consumed_total);
+	d->utf8 = saved;
+	ws_utf8_feed(&d->utf8, p, bad, NULL);
+	*n = bad;
+	return 0;
+}
+
+/* Payload of a data frame from buf; wbuf is the same bytes, writable
+ * (NULL in raw mode, where they are reported as they came). */
+static int data_feed(struct ws_decoder *d, const uint8_t *buf, uint8_t *wbuf,
+		     size_t len, struct ws_event *ev)
 {
 	uint64_t left = d->hdr.len - d->done;
 	size_t n = left < len ? (size_t)left : len;
@@ -431,29 +457,18 @@ static int data_feed(struct ws_decoder *d, uint8_t *buf, size_t len,
 		return 0;
 	if (n > INT_MAX) /* the count is returned as an int */
 		n = INT_MAX;
-	if (d->hdr.masked)
-		ws_mask(buf, n, d->hdr.mask, d->done);
-	if (d->msg_opcode == WS_OP_TEXT && !d->msg_compressed) {
-		struct ws_utf8 saved = d->utf8;
-		size_t bad;
-		if (ws_utf8_feed(&d->utf8, buf, n, &bad) < 0) {
-			/* Leave the bytes from the bad one on as they came. */
-			if (d->hdr.masked)
-				ws_mask(buf + bad, n - bad, d->hdr.mask,
-					d->done + bad);
-			if (bad == 0)
-				return fail(d, PROTO_E_WS_UTF8,
-					    WS_CLOSE_INVALID_DATA,
-					    "invalid UTF-8 in text message",
-					    d->consumed_total);
-			/* Report the valid bytes before it first, so what is
-			 * delivered does not depend on the split. */
-			d->utf8 = saved;
-			ws_utf8_feed(&d->utf8, buf, bad, NULL);
-			n = bad;
+	if (!d->raw_data) {
+		assert(wbuf == buf);
+		if (d->hdr.masked)
+			ws_mask(wbuf, n, d->hdr.mask, d->done);
+		if (d->msg_opcode == WS_OP_TEXT && !d->msg_compressed) {
+			int rc = data_utf8(d, wbuf, &n);
+			if (rc < 0)
+				return rc;
 		}
 	}
 	ev->type = WS_EV_DATA;
+	ev->hdr = d->hdr;
 	ev->msg_opcode = d->msg_opcode;
 	ev->compressed = d->msg_compressed;
 	ev->data = buf;
@@ -469,8 +484,8 @@ static int data_feed(struct ws_decoder *d, uint8_t *buf, size_t len,
 static int frame_end(struct ws_decoder *d, struct ws_event *ev)
 {
 	if (d->hdr.fin) {
-		if (d->msg_opcode == WS_OP_TEXT && !d->msg_compressed &&
-		    !ws_utf8_complete(&d->utf8))
+		if (!d->raw_data && d->msg_opcode == WS_OP_TEXT &&
+		    !d->msg_compressed && !ws_utf8_complete(&d->utf8))
 			return fail(d, PROTO_E_WS_UTF8, WS_CLOSE_INVALID_DATA,
 				    "text message ends inside a UTF-8 "
 				    "character",
@@ -485,15 +500,16 @@ static int frame_end(struct ws_decoder *d, struct ws_event *ev)
 	return 0;
 }
 
-int ws_decoder_feed(struct ws_decoder *d, uint8_t *buf, size_t len,
-		    struct ws_event *ev)
+/* ws_decoder_feed on buf, writable as wbuf (NULL: read only, raw mode). */
+static int feed(struct ws_decoder *d, const uint8_t *buf, uint8_t *wbuf,
+		size_t len, struct ws_event *ev)
 {
 	memset(ev, 0, sizeof(*ev));
 	switch (d->state) {
 	case ST_HEADER:
 		return header_feed(d, buf, len, ev);
 	case ST_DATA:
-		return data_feed(d, buf, len, ev);
+		return data_feed(d, buf, wbuf, len, ev);
 	case ST_END:
 		return frame_end(d, ev);
 	case ST_CONTROL:
@@ -502,4 +518,17 @@ int ws_decoder_feed(struct ws_decoder *d, uint8_t *buf, size_t len,
 		assert(d->state < 0);
 		return d->state;
 	}
+}
+
+int ws_decoder_feed(struct ws_decoder *d, uint8_t *buf, size_t len,
+		    struct ws_event *ev)
+{
+	return feed(d, buf, buf, len, ev);
+}
+
+int ws_decoder_feed_raw(struct ws_decoder *d, const uint8_t *buf, size_t len,
+			struct ws_event *ev)
+{
+	assert(d->raw_data);
+	return feed(d, buf, NULL, len, ev);
 }

@@ -17,6 +17,14 @@
  * frames, and close frame payloads (code validity, UTF-8 reason). On a
  * violation it returns a negative code and records the close code a peer
  * should send (1002, 1007, 1009) and the input offset.
+ *
+ * Raw mode (ws_decoder.raw_data) is for an observer that needs a data
+ * frame's payload in part or not at all (wssim capture): DATA runs point
+ * at the bytes as they came, still masked, the UTF-8 of text messages is
+ * not checked (as for compressed ones), and the input is never written,
+ * so it can be read-only (ws_decoder_feed_raw). Skipping a payload then
+ * costs nothing per byte. Every other rule, and control frames, are as
+ * in the normal mode.
  */
 #ifndef WSSIM_WS_FRAME_H
 #define WSSIM_WS_FRAME_H
@@ -106,18 +114,21 @@ enum ws_role { WS_ROLE_SERVER, WS_ROLE_CLIENT };
 enum ws_event_type {
 	WS_EV_NONE,	   /* consumed input, nothing to report yet */
 	WS_EV_FRAME_START, /* a data frame header: see ev.hdr, ev.msg_opcode */
-	WS_EV_DATA,	   /* payload bytes of the current data frame */
+	WS_EV_DATA,	   /* payload bytes of the current data frame, ev.hdr */
 	WS_EV_FRAME_END,   /* the current data frame ended (ev.fin) */
 	WS_EV_CONTROL,	   /* a whole control frame: ev.hdr, ev.data */
 };
 
 struct ws_event {
 	enum ws_event_type type;
-	struct ws_frame_hdr hdr; /* FRAME_START and CONTROL */
+	struct ws_frame_hdr hdr; /* FRAME_START, DATA and CONTROL */
 	uint8_t msg_opcode;	 /* TEXT or BINARY: the message's opcode */
 	bool compressed;	 /* the message has RSV1 set */
 	bool fin;		 /* FRAME_END: last frame of the message */
-	const uint8_t *data;	 /* DATA, CONTROL: unmasked payload */
+	const uint8_t *data;	 /* DATA, CONTROL: unmasked payload (raw
+				    DATA: as it came; unmask a copy with
+				    ws_mask(p, n, hdr.mask, frame_offset)
+				    when hdr.masked) */
 	size_t len;
 	uint64_t frame_offset; /* DATA: offset of data within the frame */
 	/* CONTROL with opcode CLOSE: parsed code (1005 if none) and reason */
@@ -131,6 +142,9 @@ struct ws_decoder {
 	bool allow_rsv1;      /* permessage-deflate negotiated */
 	uint64_t max_message; /* 0: no limit; else 1009 beyond it (payload
 				 bytes on the wire, compressed or not) */
+	bool raw_data;	      /* raw mode (see above): false after
+				 ws_decoder_init; set it before the first
+				 feed */
 	/* private state */
 	int state;
 	struct ws_frame_hdr hdr;
@@ -176,6 +190,11 @@ void ws_decoder_init(struct ws_decoder *d, enum ws_role role, bool allow_rsv1,
  * the reason). */
 int ws_decoder_feed(struct ws_decoder *d, uint8_t *buf, size_t len,
 		    struct ws_event *ev);
+
+/* ws_decoder_feed for a decoder in raw mode (d->raw_data set), on input
+ * it does not write. */
+int ws_decoder_feed_raw(struct ws_decoder *d, const uint8_t *buf, size_t len,
+			struct ws_event *ev);
 
 /* Note: UTF-8 of compressed text messages cannot be checked by the
  * decoder; whoever inflates them checks with ws_utf8. */

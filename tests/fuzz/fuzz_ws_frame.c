@@ -5,8 +5,10 @@
  * stream. The stream goes through a server-role and a client-role
  * decoder, whole and split in two; both runs must agree (same error,
  * close code and offset, same events and payload bytes), and every event
- * must keep the decoder's contract. ws_utf8 is checked the same way. Any
- * violation aborts.
+ * must keep the decoder's contract. Then the same in raw mode, which must
+ * agree with the normal mode (the payload unmasked by the harness) unless
+ * the normal mode failed on UTF-8, and never write its input. ws_utf8 is
+ * checked the same way. Any violation aborts.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -48,7 +50,7 @@ static uint32_t mix_u64(uint32_t h, uint64_t v)
 	return mix(h, &v, sizeof(v));
 }
 
-static void decode(enum ws_role role, bool rsv1, uint64_t max,
+static void decode(enum ws_role role, bool rsv1, uint64_t max, bool raw,
 		   const uint8_t *in, size_t n, size_t cut, struct outcome *o)
 {
 	struct ws_decoder d;
@@ -58,6 +60,7 @@ static void decode(enum ws_role role, bool rsv1, uint64_t max,
 	memset(o, 0, sizeof(*o));
 	o->hash = 0x811c9dc5u;
 	ws_decoder_init(&d, role, rsv1, max);
+	d.raw_data = raw;
 	for (int k = 0; k < 2; k++) {
 		size_t start = k ? cut : 0, end = k ? n : cut;
 		size_t plen = end - start, off = 0;
@@ -69,8 +72,13 @@ static void decode(enum ws_role role, bool rsv1, uint64_t max,
 		for (size_t calls = 0;; calls++) {
 			struct ws_event ev;
 			REQUIRE(calls <= 3 * plen + 8);
-			int rc =
-			    ws_decoder_feed(&d, piece + off, plen - off, &ev);
+			int rc = raw ? ws_decoder_feed_raw(&d, piece + off,
+							   plen - off, &ev)
+				     : ws_decoder_feed(&d, piece + off,
+						       plen - off, &ev);
+			if (raw)
+				REQUIRE(plen == 0 ||
+					!memcmp(piece, in + start, plen));
 			if (rc < 0) {
 				REQUIRE(d.error != NULL);
 				REQUIRE(d.close_code == 1002 ||
@@ -119,6 +127,16 @@ static void decode(enum ws_role role, bool rsv1, uint64_t max,
 					ev.data + ev.len <= piece + plen);
 				frame_got += ev.len;
 				REQUIRE(frame_got <= frame_len);
+				if (raw && ev.hdr.masked) {
+					uint8_t *u = malloc(ev.len);
+					REQUIRE(u);
+					memcpy(u, ev.data, ev.len);
+					ws_mask(u, ev.len, ev.hdr.mask,
+						ev.frame_offset);
+					o->hash = mix(o->hash, u, ev.len);
+					free(u);
+					break;
+				}
 				o->hash = mix(o->hash, ev.data, ev.len);
 				break;
 			case WS_EV_FRAME_END:
@@ -170,10 +188,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	static const enum ws_role roles[] = {WS_ROLE_SERVER, WS_ROLE_CLIENT};
 	for (size_t r = 0; r < 2; r++) {
-		struct outcome whole, split;
-		decode(roles[r], rsv1, max, in, n, n, &whole);
-		decode(roles[r], rsv1, max, in, n, cut, &split);
+		struct outcome whole, split, rwhole, rsplit;
+		decode(roles[r], rsv1, max, false, in, n, n, &whole);
+		decode(roles[r], rsv1, max, false, in, n, cut, &split);
 		same(&whole, &split);
+		decode(roles[r], rsv1, max, true, in, n, n, &rwhole);
+		decode(roles[r], rsv1, max, true, in, n, cut, &rsplit);
+		same(&rwhole, &rsplit);
+		if (whole.rc != PROTO_E_WS_UTF8)
+			same(&whole, &rwhole);
 	}
 
 	/* UTF-8: one shot and in two pieces agree. */

@@ -227,6 +227,18 @@ static void ws_script(struct script *sc)
 		     cl, (size_t)cn);
 }
 
+/* A websocket connection `id` from client port `cport` to 18080: the
+ * upgrade request at time t, its 101 at t + 10 (no extension). */
+static void ws_upgraded(struct script *sc, uint64_t id, uint16_t cport,
+			uint64_t t)
+{
+	script_init(sc, id, cport, 18080);
+	seg_str(sc, CAP_C2S, t, UPGRADE_REQ);
+	seg_str(sc, CAP_S2C, t + 10,
+		"HTTP/1.1 101 \r\nUpgrade: websocket\r\n"
+		"Connection: upgrade\r\n\r\n");
+}
+
 START_TEST(websocket_session)
 {
 	struct script sc;
@@ -316,6 +328,80 @@ START_TEST(summary_mode_keeps_no_payloads)
 	ck_assert_uint_eq(c->d[CAP_C2S].close_code, 1000);
 	char *sum = summary_of(s);
 	ck_assert_msg(strstr(sum, "closed 1000 by the client"), "%s", sum);
+	free(sum);
+	cap_sessions_free(s);
+	script_free(&sc);
+}
+END_TEST
+
+/* Frames are decoded in raw mode straight from the segments: a masked
+ * message longer than the payload cap keeps its first bytes, unmasked,
+ * whatever the split; a text message that is not UTF-8 is counted and
+ * kept (base64 in JSON) and decoding goes on, in both modes. */
+START_TEST(websocket_raw_cap_and_bad_utf8)
+{
+	struct script sc;
+	ws_upgraded(&sc, 1, 50010, 100);
+	static char big[6000];
+	for (size_t i = 0; i < sizeof(big); i++)
+		big[i] = (char)('a' + i % 26);
+	script_frame(seg_add(&sc, CAP_C2S, 300), true, 0, WS_OP_TEXT, true, big,
+		     sizeof(big));
+	script_frame(seg_add(&sc, CAP_C2S, 400), true, 0, WS_OP_TEXT, true,
+		     "ab\xff"
+		     "c",
+		     4);
+	script_frame(seg_add(&sc, CAP_C2S, 500), true, 0, WS_OP_TEXT, true,
+		     "ok", 2);
+	uint8_t cl[WS_MAX_CONTROL];
+	int cn = ws_close_payload(cl, 1007, "", 0);
+	script_frame(seg_add(&sc, CAP_S2C, 600), true, 0, WS_OP_CLOSE, false,
+		     cl, (size_t)cn);
+	struct cap_session_opts o = {.keep_messages = true, .payload_cap = 100};
+	char *want = NULL;
+	for (size_t k = 0; k <= sizeof(big) + 20; k += k < 40 ? 1 : 997) {
+		struct cap_sessions *s = cap_sessions_new(&o);
+		ck_assert_ptr_nonnull(s);
+		script_feed(cap_sessions_sink(s), &sc,
+			    k ? SCRIPT_SPLIT : SCRIPT_WHOLE, k);
+		cap_sessions_finish(s);
+		struct cs_conn *c = s->conns[0];
+		ck_assert_uint_eq(c->d[CAP_C2S].messages, 3);
+		ck_assert_uint_eq(c->nnotes, 0);
+		ck_assert_uint_eq(c->nmsgs, 4);
+		ck_assert_uint_eq(c->msgs[0].len, sizeof(big));
+		ck_assert(c->msgs[0].truncated);
+		ck_assert_uint_eq(c->msgs[0].payload_len, 100);
+		ck_assert_mem_eq(c->msgs[0].payload, big, 100);
+		ck_assert_uint_eq(c->msgs[1].payload_len, 4);
+		ck_assert_mem_eq(c->msgs[1].payload,
+				 "ab\xff"
+				 "c",
+				 4);
+		ck_assert_mem_eq(c->msgs[2].payload, "ok", 2);
+		ck_assert_uint_eq(c->msgs[3].close_code, 1007);
+		char *j = json_of(s);
+		assert_json_valid(j);
+		ck_assert_ptr_nonnull(strstr(
+		    j, "\"length\":4,\"encoding\":\"base64\",\"payload\":"
+		       "\"YWL/Yw==\""));
+		ck_assert_ptr_nonnull(strstr(j, "\"payload\":\"ok\""));
+		if (!want)
+			want = j;
+		else {
+			ck_assert_str_eq(j, want);
+			free(j);
+		}
+		cap_sessions_free(s);
+	}
+	free(want);
+	struct cap_sessions *s = run(&sc, 2, 0, false);
+	ck_assert_uint_eq(s->conns[0]->d[CAP_C2S].messages, 3);
+	ck_assert_uint_eq(s->conns[0]->nnotes, 0);
+	char *sum = summary_of(s);
+	ck_assert_msg(strstr(sum, "closed 1007 by the server; messages c2s 3 "
+				  "s2c 0"),
+		      "%s", sum);
 	free(sum);
 	cap_sessions_free(s);
 	script_free(&sc);
@@ -515,11 +601,7 @@ END_TEST
 START_TEST(websocket_gap_mid_frame)
 {
 	struct script sc;
-	script_init(&sc, 5, 50004, 18080);
-	seg_str(&sc, CAP_C2S, 10, UPGRADE_REQ);
-	seg_str(&sc, CAP_S2C, 20,
-		"HTTP/1.1 101 \r\nUpgrade: websocket\r\n"
-		"Connection: upgrade\r\n\r\n");
+	ws_upgraded(&sc, 5, 50004, 10);
 	struct proto_buf whole = PROTO_BUF_INIT;
 	script_frame(&whole, true, 0, WS_OP_TEXT, true,
 		     "a message cut by a gap in the capture", 37);
@@ -958,6 +1040,7 @@ static Suite *cap_session_suite(void)
 	tcase_add_test(tc, websocket_session);
 	tcase_add_test(tc, summary_mode_keeps_no_payloads);
 	tcase_add_test(tc, websocket_gap_mid_frame);
+	tcase_add_test(tc, websocket_raw_cap_and_bad_utf8);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("pmd");

@@ -4,12 +4,15 @@
  * pair of offsets), in small pieces and one byte at a time, all of which
  * must give the same event log; header encoding and parsing; round trips
  * at the length-form boundaries; masking at every offset and alignment
- * against a byte loop; close payloads.
+ * against a byte loop; close payloads. Every case runs in raw mode too
+ * (payloads reported as they came, the logger unmasks them; the input is
+ * never written), at every split as well.
  *
  * A case file holds `role server|client`, optional `deflate` (RSV1
  * allowed) and `max N` (message limit), the input as `in` lines of hex
  * bytes and `fill N` (N bytes i & 0xff), and the expected log as `out`
- * lines (see log_event). `#` starts a comment.
+ * lines (see log_event), with `rawout` lines for raw mode where its log
+ * differs (no UTF-8 check). `#` starts a comment.
  */
 #include <ctype.h>
 #include <inttypes.h>
@@ -74,6 +77,7 @@ struct logger {
 	uint64_t frame_len;
 	uint8_t msg_opcode;
 	bool compressed;
+	bool raw; /* the decoder is in raw mode: unmask DATA here */
 };
 
 static void flush_data(struct logger *l)
@@ -118,6 +122,20 @@ static void log_event(struct logger *l, const struct ws_event *ev,
 		CHECK(ev->frame_offset + ev->len <= l->frame_len);
 		CHECK(ev->msg_opcode == l->msg_opcode);
 		CHECK(ev->compressed == l->compressed);
+		CHECK(ev->hdr.len == l->frame_len);
+		if (l->raw) {
+			/* as it came: unmask a copy */
+			uint8_t *p = malloc(ev->len);
+			CHECK(p != NULL);
+			memcpy(p, ev->data, ev->len);
+			if (ev->hdr.masked)
+				ws_mask(p, ev->len, ev->hdr.mask,
+					ev->frame_offset);
+			proto_buf_append(&l->frame, p, ev->len);
+			proto_buf_append(&l->msg, p, ev->len);
+			free(p);
+			break;
+		}
 		proto_buf_append(&l->frame, ev->data, ev->len);
 		proto_buf_append(&l->msg, ev->data, ev->len);
 		break;
@@ -167,13 +185,15 @@ struct wcase {
 	bool deflate;
 	uint64_t max;
 	struct proto_buf in;
-	struct proto_buf want; /* the expected log */
+	struct proto_buf want;	   /* the expected log */
+	struct proto_buf want_raw; /* in raw mode, if it differs */
 };
 
 static void case_free(struct wcase *c)
 {
 	proto_buf_free(&c->in);
 	proto_buf_free(&c->want);
+	proto_buf_free(&c->want_raw);
 }
 
 static void case_load(const char *name, struct wcase *c)
@@ -189,6 +209,10 @@ static void case_load(const char *name, struct wcase *c)
 		line[strcspn(line, "\n")] = 0;
 		if (strncmp(line, "out ", 4) == 0) {
 			proto_buf_appendf(&c->want, "%s\n", line + 4);
+			continue;
+		}
+		if (strncmp(line, "rawout ", 7) == 0) {
+			proto_buf_appendf(&c->want_raw, "%s\n", line + 7);
 			continue;
 		}
 		line[strcspn(line, "#")] = 0;
@@ -228,9 +252,11 @@ static void case_load(const char *name, struct wcase *c)
 }
 
 /* Decode c->in fed in pieces ending at cuts[0..ncuts) (ascending) and at
- * the end; each piece is a separate allocation of its exact size, so a
- * read past it is caught under ASan. Returns the log (caller frees). */
-static char *decode_cut(const struct wcase *c, const size_t *cuts, size_t ncuts)
+ * the end, in raw mode if `raw`; each piece is a separate allocation of
+ * its exact size, so a read past it is caught under ASan. Returns the log
+ * (caller frees). */
+static char *decode_cut(const struct wcase *c, const size_t *cuts, size_t ncuts,
+			bool raw)
 {
 	struct ws_decoder d;
 	struct logger l;
@@ -238,7 +264,9 @@ static char *decode_cut(const struct wcase *c, const size_t *cuts, size_t ncuts)
 	size_t n = proto_buf_size(&c->in), start = 0;
 
 	memset(&l, 0, sizeof(l));
+	l.raw = raw;
 	ws_decoder_init(&d, c->role, c->deflate, c->max);
+	d.raw_data = raw;
 	for (size_t k = 0; k <= ncuts; k++) {
 		size_t end = k < ncuts ? cuts[k] : n;
 		size_t plen = end - start, off = 0;
@@ -251,9 +279,14 @@ static char *decode_cut(const struct wcase *c, const size_t *cuts, size_t ncuts)
 		size_t calls = 0;
 		for (;;) {
 			struct ws_event ev;
-			int rc =
-			    ws_decoder_feed(&d, piece + off, plen - off, &ev);
+			int rc = raw ? ws_decoder_feed_raw(&d, piece + off,
+							   plen - off, &ev)
+				     : ws_decoder_feed(&d, piece + off,
+						       plen - off, &ev);
 			CHECK(++calls < 3 * plen + 8);
+			/* raw mode never writes its input */
+			CHECK(!raw || plen == 0 ||
+			      memcmp(piece, in + start, plen) == 0);
 			if (rc < 0) {
 				flush_data(&l);
 				CHECK(d.error != NULL);
@@ -293,13 +326,15 @@ done:
 }
 
 static void check_log(const char *name, const char *how, char *got,
-		      const struct wcase *c)
+		      const struct wcase *c, bool raw)
 {
-	const char *want = (const char *)proto_buf_head(&c->want);
-	size_t wl = proto_buf_size(&c->want);
+	const struct proto_buf *w =
+	    raw && proto_buf_size(&c->want_raw) ? &c->want_raw : &c->want;
+	const char *want = (const char *)proto_buf_head(w);
+	size_t wl = proto_buf_size(w);
 	ck_assert_msg(strlen(got) == wl && memcmp(got, want, wl) == 0,
-		      "%s (%s):\ngot:\n%s\nwant:\n%.*s", name, how, got,
-		      (int)wl, want);
+		      "%s (%s%s):\ngot:\n%s\nwant:\n%.*s", name,
+		      raw ? "raw, " : "", how, got, (int)wl, want);
 	free(got);
 }
 
@@ -308,24 +343,25 @@ static void check_log(const char *name, const char *how, char *got,
  * pieces), in pieces of 2, 3, 5 and 7 bytes, and one byte at a time.
  * Inputs over 2 KiB are split once only near their ends and every 4099
  * bytes (the piece runs cover the rest). */
-static void run_case(const char *name, struct wcase *c)
+static void run_case(const char *name, struct wcase *c, bool raw)
 {
 	size_t n = proto_buf_size(&c->in);
 	char how[64];
 
-	check_log(name, "whole", decode_cut(c, NULL, 0), c);
+	check_log(name, "whole", decode_cut(c, NULL, 0, raw), c, raw);
 	for (size_t cut = 1; cut < n; cut++) {
 		if (n > 2048 && cut > 40 && cut < n - 40 && cut % 4099)
 			continue;
 		snprintf(how, sizeof(how), "split at %zu", cut);
-		check_log(name, how, decode_cut(c, &cut, 1), c);
+		check_log(name, how, decode_cut(c, &cut, 1, raw), c, raw);
 	}
 	for (size_t i = 1; n <= 100 && i < n; i++)
 		for (size_t j = i + 1; j < n; j++) {
 			size_t two[2] = {i, j};
 			snprintf(how, sizeof(how), "split at %zu and %zu", i,
 				 j);
-			check_log(name, how, decode_cut(c, two, 2), c);
+			check_log(name, how, decode_cut(c, two, 2, raw), c,
+				  raw);
 		}
 	size_t *cuts = malloc((n + 1) * sizeof(*cuts));
 	ck_assert_ptr_nonnull(cuts);
@@ -335,7 +371,7 @@ static void run_case(const char *name, struct wcase *c)
 		for (size_t i = sizes[k]; i < n; i += sizes[k])
 			cuts[nc++] = i;
 		snprintf(how, sizeof(how), "%zu-byte pieces", sizes[k]);
-		check_log(name, how, decode_cut(c, cuts, nc), c);
+		check_log(name, how, decode_cut(c, cuts, nc, raw), c, raw);
 	}
 	free(cuts);
 }
@@ -344,7 +380,8 @@ static void run_case_file(const char *name)
 {
 	struct wcase c;
 	case_load(name, &c);
-	run_case(name, &c);
+	run_case(name, &c, false);
+	run_case(name, &c, true);
 	case_free(&c);
 }
 
@@ -615,7 +652,8 @@ static void round_trip(uint64_t len, bool masked, uint8_t op)
 	char name[64];
 	snprintf(name, sizeof(name), "round trip %" PRIu64 " op %u masked %d",
 		 len, op, masked);
-	run_case(name, &c);
+	run_case(name, &c, false);
+	run_case(name, &c, true);
 	case_free(&c);
 	free(payload);
 }
@@ -873,6 +911,46 @@ START_TEST(decoder_control_whole)
 }
 END_TEST
 
+START_TEST(decoder_raw_leaves_input)
+{
+	/* The masked "Hello" of decoder_unmasks_in_place, in raw mode from
+	 * read-only memory: DATA points at the masked bytes, with the
+	 * header to unmask them; the input stays as it came. */
+	static const uint8_t wire[] = {0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d,
+				       0x7f, 0x9f, 0x4d, 0x51, 0x58};
+	struct ws_decoder d;
+	struct ws_event ev;
+	uint8_t got[5];
+
+	ws_decoder_init(&d, WS_ROLE_SERVER, false, 0);
+	ck_assert(!d.raw_data);
+	d.raw_data = true;
+	ck_assert_int_eq(ws_decoder_feed_raw(&d, wire, sizeof(wire), &ev), 6);
+	ck_assert_int_eq(ev.type, WS_EV_FRAME_START);
+	ck_assert_int_eq(ws_decoder_feed_raw(&d, wire + 6, 2, &ev), 2);
+	ck_assert_int_eq(ev.type, WS_EV_DATA);
+	ck_assert_ptr_eq(ev.data, wire + 6);
+	ck_assert(ev.hdr.masked);
+	ck_assert_uint_eq(ev.hdr.len, 5);
+	memcpy(got, ev.data, 2);
+	ws_mask(got, 2, ev.hdr.mask, ev.frame_offset);
+	ck_assert_int_eq(ws_decoder_feed_raw(&d, wire + 8, 3, &ev), 3);
+	ck_assert_ptr_eq(ev.data, wire + 8);
+	ck_assert_uint_eq(ev.frame_offset, 2);
+	memcpy(got + 2, ev.data, 3);
+	ws_mask(got + 2, 3, ev.hdr.mask, ev.frame_offset);
+	ck_assert_mem_eq(got, "Hello", 5);
+	ck_assert_int_eq(ws_decoder_feed_raw(&d, wire + 11, 0, &ev), 0);
+	ck_assert_int_eq(ev.type, WS_EV_FRAME_END);
+	ck_assert(ev.fin);
+	/* Framing rules still hold: an unmasked client frame fails. */
+	static const uint8_t bad[] = {0x81, 0x01, 'x'};
+	ck_assert_int_eq(ws_decoder_feed_raw(&d, bad, sizeof(bad), &ev),
+			 PROTO_E_WS_UNMASKED);
+	ck_assert_uint_eq(d.error_offset, sizeof(wire) + 1);
+}
+END_TEST
+
 START_TEST(decoder_error_is_sticky)
 {
 	uint8_t wire[] = {0x81, 0x05, 'H', 'e', 'l', 'l', 'o'};
@@ -924,6 +1002,7 @@ static Suite *ws_frame_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("decoder");
 	tcase_add_test(tc, decoder_unmasks_in_place);
+	tcase_add_test(tc, decoder_raw_leaves_input);
 	tcase_add_test(tc, decoder_no_limit_and_huge_length);
 	tcase_add_test(tc, decoder_control_whole);
 	tcase_add_test(tc, decoder_error_is_sticky);
