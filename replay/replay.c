@@ -310,11 +310,9 @@ struct scn_file *replay_load(const char *path, const struct replay_opts *o,
 			binary_by_length(c->steps, c->nsteps);
 	}
 	if (setup) {
-		f = replay_setup_merge(setup, f);
-		if (!f) {
-			snprintf(err, errlen, "out of memory");
+		f = replay_setup_merge(setup, f, err, errlen);
+		if (!f)
 			return NULL;
-		}
 	}
 	return f;
 oom:

@@ -1,8 +1,10 @@
 /* Replay against a scenario's topology (see replay_setup.h). */
 #include "replay_setup.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <limits.h>
 #include <string.h>
 
 static bool is_proxy(const struct scn_component *c)
@@ -100,30 +102,47 @@ int replay_setup_via(const struct scn_file *setup, const char *via, bool tls,
 	return -1;
 }
 
-/* An include path relative to the setup file, made relative to where we
- * run (or absolute as it was). Returns 0, or -1 out of memory. */
+/* An include path relative to the setup file, made absolute: the merged
+ * scenario carries the recording's path, which the run resolves relative
+ * includes against. Returns 0, or -1 (the setup's folder cannot be
+ * resolved, or out of memory). */
 static int rebase_include(struct scn_component *c, const char *setup_path)
 {
-	const char *slash = strrchr(setup_path, '/');
-	if (!c->include || c->include[0] == '/' || !slash)
+	if (!c->include || c->include[0] == '/')
 		return 0;
-	size_t dl = (size_t)(slash - setup_path);
-	size_t n = dl + 1 + strlen(c->include) + 1;
+	const char *slash = strrchr(setup_path, '/');
+	char *dir = slash ? strndup(setup_path, (size_t)(slash - setup_path) +
+						    (slash == setup_path))
+			  : strdup(".");
+	char *abs = dir ? realpath(dir, NULL) : NULL;
+	free(dir);
+	if (!abs)
+		return -1;
+	size_t n = strlen(abs) + 1 + strlen(c->include) + 1;
 	char *p = malloc(n);
+	if (p)
+		snprintf(p, n, "%s/%s", abs, c->include);
+	free(abs);
 	if (!p)
 		return -1;
-	snprintf(p, n, "%.*s/%s", (int)dl, setup_path, c->include);
 	free(c->include);
 	c->include = p;
 	return 0;
 }
 
 struct scn_file *replay_setup_merge(struct scn_file *setup,
-				    struct scn_file *rec)
+				    struct scn_file *rec, char *err,
+				    size_t errlen)
 {
 	for (size_t i = 0; i < setup->ncomps; i++)
-		if (rebase_include(&setup->comps[i], setup->path) < 0)
-			goto oom;
+		if (rebase_include(&setup->comps[i], setup->path) < 0) {
+			snprintf(err, errlen,
+				 "%s: cannot resolve the folder of %s for its "
+				 "include: %s",
+				 setup->path, setup->comps[i].name,
+				 strerror(errno));
+			goto fail;
+		}
 	/* the setup's clients go (freed as a file of their own); the
 	 * recording's come in */
 	struct scn_file *old = calloc(1, sizeof(*old));
@@ -146,6 +165,8 @@ struct scn_file *replay_setup_merge(struct scn_file *setup,
 	scn_free(rec);
 	return setup;
 oom:
+	snprintf(err, errlen, "out of memory");
+fail:
 	scn_free(setup);
 	scn_free(rec);
 	return NULL;

@@ -30,10 +30,11 @@ int replay_setup_via(const struct scn_file *setup, const char *via, bool tls,
 /* Make `setup` (taken) the scenario that replays `rec` (taken): its own
  * clients are dropped, rec's moved in; the title, timeout and path become
  * rec's (failures name the recording's lines), and relative `include`
- * paths are made relative to where the setup file is. Returns the merged
- * scenario (free with scn_free), or NULL when memory ran out (both are
- * freed). */
+ * paths are made absolute, from the setup file's folder. Returns the
+ * merged scenario (free with scn_free), or NULL with a message in err
+ * (both are freed). */
 struct scn_file *replay_setup_merge(struct scn_file *setup,
-				    struct scn_file *rec);
+				    struct scn_file *rec, char *err,
+				    size_t errlen);
 
 #endif

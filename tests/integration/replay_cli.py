@@ -94,9 +94,9 @@ def scn(name):
     return os.path.join(SCENARIOS, name)
 
 
-def wssim(*argv, timeout=60):
+def wssim(*argv, timeout=60, cwd=None):
     p = subprocess.run([h.wssim_binary(), *argv], capture_output=True,
-                       text=True, timeout=timeout)
+                       text=True, timeout=timeout, cwd=cwd)
     return p.returncode, p.stdout, p.stderr
 
 
@@ -488,11 +488,37 @@ def check_round_trip(t):
                 TIMING.search(out), out + err)
 
 
+def check_setup_include(t):
+    """A setup whose proxy includes a file beside it, in another folder
+    than the recording (the include is the setup's, not the
+    recording's)."""
+    work = t.tmpdir()
+    deploy = os.path.join(work, "deploy")
+    recdir = os.path.join(work, "rec")
+    os.mkdir(deploy)
+    os.mkdir(recdir)
+    selftests = os.path.join(SRC, "tests", "scenarios", "pass")
+    for name in ("include-vhost.scn", "include-vhost.conf"):
+        shutil.copy(os.path.join(selftests, name), deploy)
+    binary_rec(recdir, "rec.scn")
+    # relative paths, as a user types them
+    code, out, err = wssim("replay", "rec/rec.scn", "--setup",
+                           "deploy/include-vhost.scn", "--no-color",
+                           cwd=work)
+    t.eq("the include is read from the setup's folder: exit 1 (the "
+         "vhost proxies over AJP only), not 2", code, 1)
+    t.check("  the diff: the 101 became a 500",
+            "expected status 101, got HTTP/1.1 500 500" in out, out + err)
+    t.check("  no 'cannot read'", "cannot read" not in out + err, out + err)
+
+
 def body(t):
     with t.case("bad usage and a missing recording"):
         check_usage(t)
     with t.case("bad setups and listeners"):
         check_setup_errors(t)
+    with t.case("--setup with an include beside it, the recording elsewhere"):
+        check_setup_include(t)
     with t.case("--binary-by-length, with --setup and --target"):
         check_binary_by_length(t)
     with t.case("timing drift: console, JSON, JUnit, --max-drift"):

@@ -6,10 +6,13 @@
  * --speed on `at`), and how the reports show a timing (console, JSON,
  * JUnit, the worker serialisation). No network, no clock: every time is
  * given. */
+#include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "check_main.h"
@@ -457,17 +460,17 @@ static struct scn_file *setup_parsed(void)
 			  !strcmp(err.message, "no client: a scenario needs at "
 					       "least one 'client'"),
 		      "%s", err.message);
-	char path[256];
-	test_scratch_path(path, sizeof(path), "setup.scn");
+	/* in a folder of its own (deploy/), not where the recording is */
+	static char path[256];
+	test_scratch_path(path, sizeof(path), "deploy");
+	ck_assert(mkdir(path, 0755) == 0 || errno == EEXIST);
+	test_scratch_path(path, sizeof(path), "deploy/setup.scn");
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(write(fd, SETUP, strlen(SETUP)), (int)strlen(SETUP));
 	close(fd);
 	/* a topology file needs no client */
 	ck_assert_int_eq(scn_parse_topology_file(path, &s, &err), 0);
-	unlink(path);
-	free(s->path);
-	s->path = strdup("deploy/setup.scn");
 	return s;
 }
 
@@ -502,12 +505,12 @@ START_TEST(setup_via)
 		ck_assert_int_eq(
 		    replay_setup_via(s, bad[i], false, &t, err, sizeof(err)),
 		    -1);
-		char want[256];
+		char want[512];
 		snprintf(want, sizeof(want),
-			 "--via: '%s' is not a listener of deploy/setup.scn "
+			 "--via: '%s' is not a listener of %s "
 			 "(valid: edge.https, front.http, front.https, "
 			 "t1.http, t1.https)",
-			 bad[i]);
+			 bad[i], s->path);
 		ck_assert_str_eq(err, want);
 	}
 	scn_free(s);
@@ -539,16 +542,21 @@ START_TEST(setup_merge)
 	    parse("scenario \"recorded\"\ntimeout 9s\n"
 		  "client c1 ws://127.0.0.1:1/a { expect open }\n"
 		  "client c2 ws://127.0.0.1:1/b { expect open }\n");
-	struct scn_file *m = replay_setup_merge(s, rec);
-	ck_assert_ptr_nonnull(m);
+	char dir[256], real[PATH_MAX], want[PATH_MAX + 64], err[256];
+	test_scratch_path(dir, sizeof(dir), "deploy");
+	ck_assert_ptr_nonnull(realpath(dir, real));
+	struct scn_file *m = replay_setup_merge(s, rec, err, sizeof(err));
+	ck_assert_msg(m != NULL, "%s", err);
 	ck_assert_str_eq(m->path, "rec.scn");
 	ck_assert_str_eq(m->title, "recorded");
 	ck_assert_uint_eq(m->timeout_ms, 9000);
 	ck_assert_uint_eq(m->ncomps, 3);
 	ck_assert_uint_eq(m->nclients, 2);
 	ck_assert_str_eq(m->clients[1].name, "c2");
-	/* the include stays where it was: next to the setup */
-	ck_assert_str_eq(m->comps[2].include, "deploy/conf/site.conf");
+	/* the include stays where it was, next to the setup: absolute, as
+	 * the merged scenario has the recording's path */
+	snprintf(want, sizeof(want), "%s/conf/site.conf", real);
+	ck_assert_str_eq(m->comps[2].include, want);
 	scn_free(m);
 }
 END_TEST
