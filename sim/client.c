@@ -815,7 +815,6 @@ static void step_advance(struct sim_client *c)
 	step_timers_stop(c);
 	c->step_started = false;
 	c->timed_out = false;
-	c->at_armed = c->at_reached = false;
 	c->backend_done = false;
 }
 
@@ -834,7 +833,6 @@ static void step_fail(struct sim_client *c, const struct scn_step *st,
 	step_timers_stop(c);
 	c->step_started = false;
 	c->timed_out = false;
-	c->at_armed = c->at_reached = false;
 }
 
 static void backend_done_cb(void *arg)
@@ -888,6 +886,16 @@ static const char *step_action_name(const struct scn_step *st)
 }
 
 /* A send or close: needs the connection open. */
+/* The client can no longer send: not a websocket, or its connection is
+ * closing, closed or failed (not merely still opening). */
+static bool send_hopeless(const struct sim_client *c)
+{
+	bool opening = c->conn == CC_CONNECTING || c->conn == CC_HEAD ||
+		       c->conn == CC_NONE;
+	return !c->ws || c->closed || c->close_sent || c->close_received ||
+	       (c->conn != CC_OPEN && !opening);
+}
+
 static enum step_result run_send(struct sim_client *c,
 				 const struct scn_step *st)
 {
@@ -1064,10 +1072,13 @@ static void wake_cb(struct sim_sched_timer *t)
 	client_pump(c);
 }
 
+/* A send's `at` has come: the send begins, with its own deadline from
+ * now (for a connection still opening). */
 static void at_cb(struct sim_sched_timer *t)
 {
 	struct sim_client *c = t->data;
-	c->at_reached = true;
+	c->step_started = false;
+	c->timed_out = false;
 	client_pump(c);
 }
 
@@ -1088,21 +1099,19 @@ static enum step_result run_step(struct sim_client *c,
 				 const struct scn_step *st)
 {
 	if (scn_step_sends(st->kind)) {
-		/* `at`: not before that long after the client's start */
-		if (st->has_at && !c->at_reached) {
-			if (!c->at_armed) {
-				uint64_t due = c->origin_ns + st->at_us * 1000;
-				c->at_armed = true;
-				if (due <= uv_hrtime())
-					c->at_reached = true;
-				else if (sim_sched_start(c->env.sched, &c->wake,
-							 due, at_cb) < 0) {
-					step_fail(c, st, "at: out of memory");
-					return STEP_FAIL;
-				}
+		/* `at`: not before that long after the client's start (a
+		 * connection that can no longer send fails at once instead:
+		 * run_send says why) */
+		uint64_t due = c->origin_ns + st->at_us * 1000;
+		if (st->has_at && !send_hopeless(c) && uv_hrtime() < due) {
+			if (!sim_sched_pending(&c->wake) &&
+			    sim_sched_start(c->env.sched, &c->wake, due,
+					    at_cb) < 0) {
+				step_fail(c, st, "at: out of memory");
+				return STEP_FAIL;
 			}
-			if (!c->at_reached)
-				return STEP_BLOCK;
+			c->step_started = true; /* no deadline until then */
+			return STEP_BLOCK;
 		}
 		return run_send(c, st);
 	}

@@ -125,8 +125,6 @@ struct sim_client {
 	unsigned depth;
 	bool step_started; /* the current step's timer runs */
 	bool timed_out;	   /* the current step's timer fired */
-	bool at_armed;	   /* the current send's `at` is being waited for */
-	bool at_reached;   /* ... and its time has come */
 	bool backend_done;
 	char backend_err[256];
 	struct client_token *token;

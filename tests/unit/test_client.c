@@ -955,6 +955,46 @@ START_TEST(abort_in_at)
 }
 END_TEST
 
+/* A send waiting for its `at` on a connection the server then drops
+ * fails at once with why (not when its time comes, a minute later), and
+ * a send whose `at` lies beyond the client's timeout is no timeout. */
+START_TEST(send_at_dropped)
+{
+	struct fake f = {.upgrade = true};
+	fake_start(&f);
+	struct scn_step s[] = {st(SCN_EXPECT_OPEN),
+			       st_data(SCN_SEND_TEXT, "late")};
+	s[1].has_at = true;
+	s[1].at_us = 60000000;
+	struct scn_client c = client("dropped", s, 2);
+	char u[128];
+	snprintf(u, sizeof(u), "ws://127.0.0.1:%d/x", f.port);
+	run(&c, u);
+	pthread_join(f.th, NULL);
+	close(f.lfd);
+	ck_assert(!fx.res.passed);
+	ck_assert_ptr_eq(fx.res.failed_step, &s[1]);
+	ck_assert_msg(strstr(fx.res.failure, "expected open (to send text), "
+					     "got closed 1006"),
+		      "%s", fx.res.failure);
+	ck_assert_uint_eq(fx.sched.n, 0);
+}
+END_TEST
+
+START_TEST(send_at_beyond_timeout)
+{
+	struct scn_step s[] = {st(SCN_EXPECT_OPEN), st_data(SCN_SEND_TEXT, "a"),
+			       st(SCN_EXPECT_ECHO), st_code(SCN_CLOSE, 1000),
+			       st_closed(1000, 1, NULL)};
+	s[1].has_at = true;
+	s[1].at_us = 300000; /* 300 ms, the timeout 100 ms */
+	struct scn_client c = client("patient", s, 5);
+	c.timeout_ms = 100;
+	run(&c, url("ws", MOCK_HTTP, EP_ECHO));
+	ck_assert_msg(fx.res.passed, "%s", fx.res.failure);
+}
+END_TEST
+
 START_TEST(needs_sched)
 {
 	struct scn_client c = client("nosched", NULL, 0);
@@ -1005,6 +1045,8 @@ static Suite *client_suite(void)
 	add(s, tcase_create("needs_sched"), needs_sched);
 	add(s, tcase_create("send_at"), send_at);
 	add(s, tcase_create("abort_in_at"), abort_in_at);
+	add(s, tcase_create("send_at_dropped"), send_at_dropped);
+	add(s, tcase_create("send_at_beyond_timeout"), send_at_beyond_timeout);
 	return s;
 }
 
