@@ -74,21 +74,24 @@ static void arm(struct sim_sched *s)
 {
 	if (s->fd < 0)
 		return;
-	uint64_t due = s->n ? s->heap[0]->due_ns : 0;
-	if (due != s->armed_ns) {
+	bool want = s->n > 0;
+	uint64_t due = want ? s->heap[0]->due_ns : 0;
+	if (want != s->armed || due != s->armed_ns) {
 		struct itimerspec its;
 		memset(&its, 0, sizeof(its));
-		/* all zero disarms; a deadline at 0 is long past anyway */
+		/* all zero disarms, so a deadline at 0 (long past) is
+		 * armed at 1 ns */
 		its.it_value.tv_sec = (time_t)(due / 1000000000u);
 		its.it_value.tv_nsec = (long)(due % 1000000000u);
-		if (due && !its.it_value.tv_sec && !its.it_value.tv_nsec)
+		if (want && !due)
 			its.it_value.tv_nsec = 1;
 		timerfd_settime(s->fd, TFD_TIMER_ABSTIME, &its, NULL);
+		s->armed = want;
 		s->armed_ns = due;
 	}
-	if (due && !s->polling)
+	if (want && !s->polling)
 		s->polling = uv_poll_start(&s->poll, UV_READABLE, on_poll) == 0;
-	else if (!due && s->polling) {
+	else if (!want && s->polling) {
 		uv_poll_stop(&s->poll);
 		s->polling = false;
 	}
@@ -104,7 +107,7 @@ static void on_poll(uv_poll_t *h, int status, int events)
 	 * EAGAIN: it was set again since, and still is. */
 	if (read(s->fd, &expirations, sizeof(expirations)) ==
 	    (ssize_t)sizeof(expirations))
-		s->armed_ns = 0;
+		s->armed = false;
 	sim_sched_run(s, uv_hrtime()); /* and arms it for the next */
 }
 

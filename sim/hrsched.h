@@ -41,7 +41,8 @@ struct sim_sched {
 	uv_poll_t poll;
 	int fd; /* the timerfd; -1 before init */
 	bool polling;
-	uint64_t armed_ns; /* the timerfd's deadline, 0 when disarmed */
+	bool armed;	   /* the timerfd is set ... */
+	uint64_t armed_ns; /* ... for this deadline */
 	struct sim_sched_timer **heap;
 	size_t n, cap;
 	uint64_t seq;
