@@ -187,10 +187,13 @@ int cmd_replay(int argc, char **argv)
 			host = optarg;
 			break;
 		case O_SPEED:
-			if (parse_double(optarg, &speed) < 0) {
+			/* bounded: a recording's times scaled stay within
+			 * what a scenario can say */
+			if (parse_double(optarg, &speed) < 0 || speed < 0.001 ||
+			    speed > 1000) {
 				fprintf(stderr,
 					"wssim replay: --speed: '%s' is not a "
-					"positive number\n",
+					"number from 0.001 to 1000\n",
 					optarg);
 				return EXIT_USAGE;
 			}

@@ -21,8 +21,7 @@
 #include "proto_buf.h"
 #include "ws_frame.h"
 
-#define SCN_TIMEOUT_MS 5000	  /* the parser's default per wait */
-#define SCN_MAX_START_MS 3600000u /* the parser's limit for durations */
+#define SCN_TIMEOUT_MS 5000 /* the parser's default per wait */
 
 struct build {
 	struct cap_sessions *s;
@@ -273,13 +272,13 @@ static uint64_t ms_between(uint64_t from_us, uint64_t to_us)
 }
 
 /* `at`: when a step happened, relative to the client's start (left out
- * beyond the parser's hour). On a send it is when the replay sends it;
+ * beyond the parser's 24 hours). On a send it is when the replay sends it;
  * measured from the start rather than from the step before, so neither
  * rounding nor the server's answer times add up over a session. */
 static void at(struct scn_step *st, uint64_t start_us, uint64_t ts_us)
 {
 	if (!st || ts_us < start_us ||
-	    ts_us - start_us > SCN_MAX_START_MS * 1000ull)
+	    ts_us - start_us > SCN_MAX_DURATION_MS * 1000ull)
 		return;
 	st->has_at = true;
 	st->at_us = ts_us - start_us;
@@ -548,8 +547,8 @@ static void starts_relative(struct scn_file *f)
 			base = f->clients[i].start_ms;
 	for (size_t i = 0; i < f->nclients; i++) {
 		uint64_t us = f->clients[i].start_ms - base;
-		if (us > SCN_MAX_START_MS * 1000)
-			us = SCN_MAX_START_MS * 1000;
+		if (us > SCN_MAX_DURATION_MS * 1000ull)
+			us = SCN_MAX_DURATION_MS * 1000ull;
 		f->clients[i].start_ms = us / 1000;
 		f->clients[i].start_us = us % 1000;
 	}

@@ -23,6 +23,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
+/* The longest duration a scenario can say (wait, within, timeout, start,
+ * at): 24 hours. */
+#define SCN_MAX_DURATION_MS 86400000u
+
 struct scn_pos {
 	unsigned line, col; /* 1-based */
 };

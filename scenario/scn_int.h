@@ -11,8 +11,8 @@
 #include "scn.h"
 
 /* Limits that keep a hostile file from exhausting the stack or memory. */
-#define SCN_MAX_DEPTH 16	 /* nested repeat blocks */
-#define SCN_MAX_MS 3600000u	 /* durations: one hour */
+#define SCN_MAX_DEPTH 16 /* nested repeat blocks */
+#define SCN_MAX_MS SCN_MAX_DURATION_MS
 #define SCN_MAX_COUNT 1000000u	 /* repeat counts */
 #define SCN_DEFAULT_TIMEOUT 5000 /* ms, per wait */
 

@@ -70,7 +70,7 @@ uint64_t scn_duration(struct scn_parser *p, const struct scn_tok *t)
 			break;
 	}
 	if (v > SCN_MAX_MS || v * mul > SCN_MAX_MS)
-		scn_fail(p, t->pos, "duration %s out of range (at most 1h)",
+		scn_fail(p, t->pos, "duration %s out of range (at most 24h)",
 			 t->s);
 	return v * mul;
 }
@@ -86,7 +86,7 @@ uint64_t scn_duration_us(struct scn_parser *p, const struct scn_tok *t)
 	size_t ni = (size_t)(dot - t->s), nf = 0;
 	while (ni + 1 + nf < t->len && isdigit((unsigned char)dot[1 + nf]))
 		nf++;
-	bool ok = ni > 0 && ni <= 7 && nf >= 1 && nf <= 3 &&
+	bool ok = ni > 0 && ni <= 8 && nf >= 1 && nf <= 3 &&
 		  !strcmp(dot + 1 + nf, "ms");
 	for (size_t i = 0; ok && i < ni; i++)
 		ok = isdigit((unsigned char)t->s[i]);
@@ -101,7 +101,7 @@ uint64_t scn_duration_us(struct scn_parser *p, const struct scn_tok *t)
 	for (size_t i = 0; i < 3; i++)
 		us = us * 10 + (i < nf ? (uint64_t)(dot[1 + i] - '0') : 0);
 	if (ms > SCN_MAX_MS)
-		scn_fail(p, t->pos, "duration %s out of range (at most 1h)",
+		scn_fail(p, t->pos, "duration %s out of range (at most 24h)",
 			 t->s);
 	return ms * 1000 + us;
 }

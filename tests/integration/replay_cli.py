@@ -171,6 +171,10 @@ def check_usage(t):
                            "--speed", "0")
     t.eq("--speed 0 exits 2", code, 2)
     code, out, err = wssim("replay", rec, "--target", "ws://127.0.0.1:9",
+                           "--speed", "1e-13")
+    t.eq("--speed 1e-13 (out of range) exits 2", code, 2)
+    t.check("  and says the range", "from 0.001 to 1000" in err, err)
+    code, out, err = wssim("replay", rec, "--target", "ws://127.0.0.1:9",
                            "--speed", "2", "--asap")
     t.eq("--speed with --asap exits 2", code, 2)
     code, out, err = wssim("replay", rec, "--target", "ws://127.0.0.1:9",

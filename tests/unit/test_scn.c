@@ -279,6 +279,21 @@ START_TEST(wait_microseconds)
 	ck_assert_uint_eq(s[6].at_us, 30500);
 	ck_assert_uint_eq(f->clients[0].nsteps, 7);
 	scn_free(f);
+
+	/* up to 24 hours, to the microsecond (a day-long recording) */
+	static const char day[] = "client c ws://127.0.0.1:9/ {\n"
+				  "\tstart 23h\n"
+				  "\tsend text \"x\" at 86399999.999ms\n"
+				  "\twait 24h\n"
+				  "}\n";
+	struct scn_error err;
+	ck_assert_msg(scn_parse_string("day.scn", day, strlen(day), &f, &err) ==
+			  0,
+		      "%s", err.message);
+	ck_assert_uint_eq(f->clients[0].start_ms, 23 * 3600000u);
+	ck_assert_uint_eq(f->clients[0].steps[0].at_us, 86399999999ull);
+	ck_assert_uint_eq(f->clients[0].steps[1].ms, SCN_MAX_DURATION_MS);
+	scn_free(f);
 }
 END_TEST
 
