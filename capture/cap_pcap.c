@@ -426,7 +426,9 @@ int cap_pcap_open_file(struct cap_pcap **out, const char *path, char *err,
 	FILE *f = is_stdin ? stdin : fopen(path, "rb");
 	if (!f)
 		return explain_open_failure(path, strerror(errno), err, errlen);
-	char *iobuf = aligned_alloc(4096, FILE_BUFFER);
+	/* not for stdin: libpcap leaves stdin open at pcap_close, and it
+	 * would keep a buffer we free */
+	char *iobuf = is_stdin ? NULL : aligned_alloc(4096, FILE_BUFFER);
 	if (iobuf && setvbuf(f, iobuf, _IOFBF, FILE_BUFFER) != 0) {
 		free(iobuf);
 		iobuf = NULL;
