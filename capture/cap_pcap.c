@@ -539,11 +539,17 @@ int cap_pcap_next(struct cap_pcap *p, struct cap_segment *seg)
 		if (rc == PCAP_ERROR_BREAK)
 			return CAP_PCAP_END;
 		if (rc < 0) {
+			/* the offset is unknown where the file cannot tell
+			 * (a pipe) */
+			char off[48] = "";
+			if (p->good_off >= 0)
+				snprintf(off, sizeof(off), ", byte offset %ld",
+					 p->good_off);
 			snprintf(p->err, sizeof(p->err),
 				 "%s: unreadable from packet %llu on (after "
-				 "%llu complete packets, byte offset %ld): %s",
+				 "%llu complete packets%s): %s",
 				 p->name, (unsigned long long)p->st.packets + 1,
-				 (unsigned long long)p->st.packets, p->good_off,
+				 (unsigned long long)p->st.packets, off,
 				 pcap_geterr(p->pc));
 			return p->file ? CAP_PCAP_E_TRUNCATED : CAP_PCAP_E_OPEN;
 		}

@@ -10,6 +10,7 @@ magic give clear messages, bad usage exits 2, an unreadable file exits 3.
 
 import base64
 import json
+import re
 import os
 import shutil
 import signal
@@ -198,6 +199,19 @@ def check_bad_input(t):
         t.eq("a truncated pcap still exits 0 (input read)", code, 0)
         t.check("it says the file was cut", "truncat" in (out + err).lower(), out + err)
         t.check("and decodes what came before", "websocket" in out, out)
+        # two captures run together on stdin: the second's file header
+        # read as a packet; a pipe has no offset to give
+        p = subprocess.run([h.wssim_binary(), "capture", "-r", "-"],
+                           input=data + data, capture_output=True,
+                           timeout=60)
+        err = p.stderr.decode()
+        t.eq("-r - with a corrupt stream exits 0 (input read)",
+             p.returncode, 0)
+        t.check("  names the packet it could not read",
+                re.search(r"-: unreadable from packet \d+ on \(after \d+ "
+                          r"complete packets\): ", err), err)
+        t.check("  and decodes what came before",
+                b"websocket" in p.stdout, p.stdout)
     code, out, err = capture("--bogus")
     t.eq("an unknown option exits 2", code, 2)
 
