@@ -637,8 +637,10 @@ int cap_scn_write(struct cap_sessions *s, const char *source, FILE *f)
 	      "setup)\n"
 	      "# or `--setup SETUP.scn` (a scenario's topology); `at` is when "
 	      "each\n"
-	      "# send and answer happened, since the request (for the timing "
-	      "drift).\n",
+	      "# send and answer happened, since the client's connection "
+	      "began:\n"
+	      "# sends are made at that time, answers are compared with it "
+	      "(timing drift).\n",
 	      f);
 	for (size_t i = 0; i < sc->nclients; i++) {
 		if (strncmp(sc->clients[i].url, "wss:", 4) &&

@@ -38,7 +38,7 @@ enum sim_outcome {
 
 /* The timing of a replayed recording (`wssim replay`): each step the
  * recording timed (`at`), when it happened then and in the replay, in µs
- * since the client's request was sent. Filled by replay/, shown by the
+ * since the client's start (when it was due). Filled by replay/, shown by the
  * reports. */
 struct sim_timing_point {
 	unsigned line;	     /* the step's line in the recording */
