@@ -417,32 +417,6 @@ static int put_str(int fd, const char *s)
 	return put_u32(fd, (uint32_t)n) || put(fd, s, n) ? -1 : 0;
 }
 
-static int put_i64(int fd, int64_t v)
-{
-	return put(fd, &v, sizeof(v));
-}
-
-/* A timing: u32 0 for none, else 1, then its fields and points. */
-static int put_timing(int fd, const struct sim_timing *t)
-{
-	if (!t)
-		return put_u32(fd, 0);
-	int e = put_u32(fd, 1) | put_str(fd, t->text) |
-		put_u32(fd, (uint32_t)t->nsent) |
-		put_u32(fd, (uint32_t)t->nrecv) |
-		put_u32(fd, (uint32_t)t->nmissing) | put_i64(fd, t->p50_us) |
-		put_i64(fd, t->max_us) | put_u32(fd, (uint32_t)t->max_at) |
-		put_i64(fd, t->limit_us) | put_u32(fd, (uint32_t)t->nover) |
-		put_u32(fd, (uint32_t)t->npoints);
-	for (size_t i = 0; !e && i < t->npoints; i++) {
-		const struct sim_timing_point *p = &t->points[i];
-		e |= put_u32(fd, p->line) | put_u32(fd, p->sent) |
-		     put(fd, p->what, sizeof(p->what)) |
-		     put_i64(fd, p->recorded_us) | put_i64(fd, p->replayed_us);
-	}
-	return e ? -1 : 0;
-}
-
 int report_send(int fd, const struct sim_report *r)
 {
 	int e = put_str(fd, r->path) | put_str(fd, r->title) |
@@ -455,7 +429,7 @@ int report_send(int fd, const struct sim_report *r)
 		     put_u32(fd, c->passed) | put_str(fd, c->summary) |
 		     put_str(fd, c->failure) | put_u32(fd, c->fail_line) |
 		     put_str(fd, c->hint) | put_str(fd, c->trace) |
-		     put_u32(fd, (uint32_t)c->ms) | put_timing(fd, c->timing);
+		     put_u32(fd, (uint32_t)c->ms);
 	}
 	return e ? -1 : 0;
 }
@@ -494,51 +468,6 @@ static int get_str(int fd, char **s)
 	return get(fd, *s, n);
 }
 
-static int get_i64(int fd, int64_t *v)
-{
-	return get(fd, v, sizeof(*v));
-}
-
-static int get_timing(int fd, struct sim_timing **out)
-{
-	uint32_t has, ns, nr, nm, at, nover, np;
-	*out = NULL;
-	if (get_u32(fd, &has))
-		return -1;
-	if (!has)
-		return 0;
-	struct sim_timing *t = calloc(1, sizeof(*t));
-	if (!t)
-		return -1;
-	*out = t;
-	if (get_str(fd, &t->text) || get_u32(fd, &ns) || get_u32(fd, &nr) ||
-	    get_u32(fd, &nm) || get_i64(fd, &t->p50_us) ||
-	    get_i64(fd, &t->max_us) || get_u32(fd, &at) ||
-	    get_i64(fd, &t->limit_us) || get_u32(fd, &nover) ||
-	    get_u32(fd, &np) || np > (16u << 20) || (np && at >= np))
-		return -1;
-	t->nsent = ns;
-	t->nrecv = nr;
-	t->nmissing = nm;
-	t->max_at = at;
-	t->nover = nover;
-	if (np && !(t->points = calloc(np, sizeof(*t->points))))
-		return -1;
-	for (uint32_t i = 0; i < np; i++) {
-		struct sim_timing_point *p = &t->points[i];
-		uint32_t sent;
-		if (get_u32(fd, &p->line) || get_u32(fd, &sent) ||
-		    get(fd, p->what, sizeof(p->what)) ||
-		    get_i64(fd, &p->recorded_us) ||
-		    get_i64(fd, &p->replayed_us))
-			return -1;
-		p->what[sizeof(p->what) - 1] = '\0';
-		p->sent = sent;
-		t->npoints = i + 1;
-	}
-	return 0;
-}
-
 int report_recv(int fd, struct sim_report *r)
 {
 	memset(r, 0, sizeof(*r));
@@ -561,7 +490,7 @@ int report_recv(int fd, struct sim_report *r)
 		    get_u32(fd, &passed) || get_str(fd, &c->summary) ||
 		    get_str(fd, &c->failure) || get_u32(fd, &fl) ||
 		    get_str(fd, &c->hint) || get_str(fd, &c->trace) ||
-		    get_u32(fd, &cms) || get_timing(fd, &c->timing)) {
+		    get_u32(fd, &cms)) {
 			r->nclients = i + 1; /* freed with the rest */
 			return -1;
 		}

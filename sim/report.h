@@ -32,8 +32,9 @@ int report_exit_code(const struct sim_report *rs, size_t n);
 int report_finish(const char *who, const struct sim_report *rs, size_t n,
 		  const char *junit, const char *json);
 
-/* Serialise a report (without its observer log) to a file descriptor, and
- * read it back. Return 0 or -1. */
+/* Serialise a report (without its observer log and replay timing: `wssim
+ * run -j`'s workers) to a file descriptor, and read it back. Return 0 or
+ * -1. */
 int report_send(int fd, const struct sim_report *r);
 int report_recv(int fd, struct sim_report *r);
 

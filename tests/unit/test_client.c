@@ -854,6 +854,17 @@ static struct scn_step st_wait(uint64_t ms, uint64_t us)
 	return s;
 }
 
+/* The time of client event `ev` with opcode `code`, the n-th (from 0). */
+static uint64_t ev_time(enum sim_ev ev, int code, unsigned n)
+{
+	for (size_t i = 0; i < fx.obs.n; i++)
+		if (fx.obs.ev[i].ev == ev && fx.obs.ev[i].code == code &&
+		    n-- == 0)
+			return fx.obs.ev[i].t_us;
+	ck_abort_msg("no such event");
+	return 0;
+}
+
 /* Waits end on the precise timers (fx.sched), sub-millisecond ones too,
  * and the steps after them run. */
 START_TEST(waits)
@@ -870,6 +881,12 @@ START_TEST(waits)
 	run(&c, url("ws", MOCK_HTTP, EP_ECHO));
 	ck_assert_msg(fx.res.passed, "%s", fx.res.failure);
 	ck_assert_uint_eq(fx.sched.n, 0); /* nothing left scheduled */
+	/* the send came no sooner than its wait after the open (the
+	 * expectation's event marks it) */
+	uint64_t open = ev_time(SIM_EV_OPEN, 101, 0);
+	uint64_t sent = ev_time(SIM_EV_SEND, WS_OP_TEXT, 0);
+	ck_assert_msg(sent >= open + 2250, "sent %llu us after the open",
+		      (unsigned long long)(sent - open));
 }
 END_TEST
 
@@ -899,17 +916,6 @@ START_TEST(abort_in_wait)
 	abort_once_scheduled(s, 2);
 }
 END_TEST
-
-/* The time of client event `ev` with opcode `code`, the n-th (from 0). */
-static uint64_t ev_time(enum sim_ev ev, int code, unsigned n)
-{
-	for (size_t i = 0; i < fx.obs.n; i++)
-		if (fx.obs.ev[i].ev == ev && fx.obs.ev[i].code == code &&
-		    n-- == 0)
-			return fx.obs.ev[i].t_us;
-	ck_abort_msg("no such event");
-	return 0;
-}
 
 /* A send with `at` is made no earlier than that long after the client's
  * start (its START event); one whose time has passed goes at once, after

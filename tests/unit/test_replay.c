@@ -408,34 +408,6 @@ START_TEST(reports_show_timing)
 		      "%s", text);
 	free(text);
 
-	/* the worker serialisation carries it */
-	int fds[2];
-	ck_assert_int_eq(pipe(fds), 0);
-	ck_assert_int_eq(report_send(fds[1], &r), 0);
-	close(fds[1]);
-	struct sim_report back;
-	ck_assert_int_eq(report_recv(fds[0], &back), 0);
-	close(fds[0]);
-	const struct sim_timing *a = r.clients[0].timing,
-				*b = back.clients[0].timing;
-	ck_assert_ptr_nonnull(b);
-	ck_assert_ptr_null(back.clients[1].timing);
-	ck_assert_str_eq(a->text, b->text);
-	ck_assert_uint_eq(a->npoints, b->npoints);
-	ck_assert_int_eq(a->p50_us, b->p50_us);
-	ck_assert_int_eq(a->max_us, b->max_us);
-	ck_assert_uint_eq(a->max_at, b->max_at);
-	ck_assert_int_eq(a->limit_us, b->limit_us);
-	ck_assert_uint_eq(a->nover, b->nover);
-	ck_assert_uint_eq(a->nmissing, b->nmissing);
-	for (size_t i = 0; i < a->npoints; i++) {
-		ck_assert_uint_eq(a->points[i].line, b->points[i].line);
-		ck_assert_str_eq(a->points[i].what, b->points[i].what);
-		ck_assert_int_eq(a->points[i].sent, b->points[i].sent);
-		ck_assert_int_eq(a->points[i].replayed_us,
-				 b->points[i].replayed_us);
-	}
-	sim_report_free(&back);
 	sim_report_free(&r);
 	scn_free(f);
 }
