@@ -32,23 +32,29 @@ static void times_add(struct times *q, uint64_t t)
 	q->t[q->n++] = t;
 }
 
+/* The kinds of events steps are matched with (Q_SENT, Q_DATA, Q_PONG:
+ * the n-th step takes the n-th event; the others: the first one). */
+enum queue {
+	Q_SENT,	 /* messages, pings, pongs, close: the n-th send */
+	Q_DATA,	 /* text and binary messages received */
+	Q_PONG,	 /* pongs received */
+	Q_RESP,	 /* the response head */
+	Q_OPEN,	 /* the open */
+	Q_CLOSE, /* the server's close frame */
+	Q_N,
+	Q_NONE = Q_N,
+};
+
 struct events {
 	bool have_t0;
-	uint64_t t0;	   /* the client was due to begin: `at`'s origin */
-	struct times sent; /* messages, pings, pongs, close: the n-th send */
-	struct times data; /* text and binary messages received */
-	struct times pong; /* pongs received */
-	struct times resp, open, close; /* response head, open, close frame */
+	uint64_t t0; /* the client was due to begin: `at`'s origin */
+	struct times q[Q_N];
 };
 
 static void events_free(struct events *e)
 {
-	free(e->sent.t);
-	free(e->data.t);
-	free(e->pong.t);
-	free(e->resp.t);
-	free(e->open.t);
-	free(e->close.t);
+	for (int k = 0; k < Q_N; k++)
+		free(e->q[k].t);
 }
 
 static bool events_collect(const struct sim_observer *obs, const char *who,
@@ -59,6 +65,7 @@ static bool events_collect(const struct sim_observer *obs, const char *who,
 		const struct sim_event *v = &obs->ev[i];
 		if (v->hop != SIM_HOP_CLIENT || !v->who || strcmp(v->who, who))
 			continue;
+		enum queue q = Q_NONE;
 		switch (v->ev) {
 		case SIM_EV_START:
 			if (!e->have_t0) {
@@ -67,38 +74,38 @@ static bool events_collect(const struct sim_observer *obs, const char *who,
 			}
 			break;
 		case SIM_EV_RESPONSE:
-			times_add(&e->resp, v->t_us);
+			q = Q_RESP;
 			break;
 		case SIM_EV_OPEN:
-			times_add(&e->open, v->t_us);
+			q = Q_OPEN;
 			break;
 		case SIM_EV_SEND:
 			/* a message's first frame; not a continuation, not
 			 * an automatic pong */
-			if (v->code == WS_OP_CONT ||
-			    (v->code == WS_OP_PONG && v->automatic))
-				break;
-			times_add(&e->sent, v->t_us);
+			if (v->code != WS_OP_CONT &&
+			    !(v->code == WS_OP_PONG && v->automatic))
+				q = Q_SENT;
 			break;
 		case SIM_EV_RECV:
-			if (v->code == WS_OP_TEXT || v->code == WS_OP_BINARY)
-				times_add(&e->data, v->t_us);
-			else if (v->code == WS_OP_PONG)
-				times_add(&e->pong, v->t_us);
-			else if (v->code == WS_OP_CLOSE)
-				times_add(&e->close, v->t_us);
+			q = v->code == WS_OP_TEXT || v->code == WS_OP_BINARY
+				? Q_DATA
+			    : v->code == WS_OP_PONG  ? Q_PONG
+			    : v->code == WS_OP_CLOSE ? Q_CLOSE
+						     : Q_NONE;
 			break;
 		default:
 			break;
 		}
+		if (q != Q_NONE)
+			times_add(&e->q[q], v->t_us);
 	}
-	return !(e->sent.oom || e->data.oom || e->pong.oom || e->resp.oom ||
-		 e->open.oom || e->close.oom);
+	for (int k = 0; k < Q_N; k++)
+		if (e->q[k].oom)
+			return false;
+	return true;
 }
 
 /* ---- steps ------------------------------------------------------------- */
-
-enum queue { Q_NONE, Q_SENT, Q_DATA, Q_PONG, Q_RESP, Q_OPEN, Q_CLOSE };
 
 /* Which events a step is matched with; whether it takes one of them (the
  * n-th send, the n-th message) or looks at the first (a state: the
@@ -168,15 +175,15 @@ static size_t sat_mul(size_t a, size_t b)
 	return b && a > SIZE_MAX / b ? SIZE_MAX : a * b;
 }
 
-/* How many sends, data messages and pongs a list of steps takes (repeats
+/* How many events of each queue a list of steps takes (repeats
  * multiplied out). */
-static void steps_take(const struct scn_step *s, size_t n, size_t take[3])
+static void steps_take(const struct scn_step *s, size_t n, size_t take[Q_N])
 {
 	for (size_t i = 0; i < n; i++) {
 		if (s[i].kind == SCN_REPEAT) {
-			size_t body[3] = {0, 0, 0};
+			size_t body[Q_N] = {0};
 			steps_take(s[i].body, s[i].nbody, body);
-			for (int k = 0; k < 3; k++)
+			for (int k = 0; k < Q_N; k++)
 				take[k] = sat_add(take[k],
 						  sat_mul(body[k], s[i].count));
 			continue;
@@ -184,12 +191,8 @@ static void steps_take(const struct scn_step *s, size_t n, size_t take[3])
 		bool consumes;
 		const char *what;
 		enum queue q = step_queue(&s[i], &consumes, &what);
-		if (q == Q_SENT)
-			take[0] = sat_add(take[0], 1);
-		else if (q == Q_DATA)
-			take[1] = sat_add(take[1], 1);
-		else if (q == Q_PONG)
-			take[2] = sat_add(take[2], 1);
+		if (consumes)
+			take[q] = sat_add(take[q], 1);
 	}
 }
 
@@ -211,7 +214,7 @@ struct sim_timing *replay_timing_of(const struct scn_client *def,
 	bool ok = events_collect(obs, def->name, &e) && t;
 	if (ok && !(t->points = calloc(def->nsteps, sizeof(*t->points))))
 		ok = false;
-	size_t take[3] = {0, 0, 0}; /* sends, data, pongs taken so far */
+	size_t take[Q_N] = {0}; /* events of each queue taken so far */
 	for (size_t i = 0; ok && i < def->nsteps; i++) {
 		const struct scn_step *s = &def->steps[i];
 		if (s->kind == SCN_REPEAT) {
@@ -221,18 +224,10 @@ struct sim_timing *replay_timing_of(const struct scn_client *def,
 		bool consumes;
 		const char *what;
 		enum queue q = step_queue(s, &consumes, &what);
-		const struct times *src = q == Q_SENT	 ? &e.sent
-					  : q == Q_DATA	 ? &e.data
-					  : q == Q_PONG	 ? &e.pong
-					  : q == Q_RESP	 ? &e.resp
-					  : q == Q_OPEN	 ? &e.open
-					  : q == Q_CLOSE ? &e.close
-							 : NULL;
-		size_t k = 0;
-		if (consumes)
-			k = take[q == Q_SENT ? 0 : q == Q_DATA ? 1 : 2]++;
-		if (!s->has_at || !src)
+		size_t k = consumes ? take[q]++ : 0;
+		if (!s->has_at || q == Q_NONE)
 			continue;
+		const struct times *src = &e.q[q];
 		struct sim_timing_point *p = &t->points[t->npoints++];
 		p->line = s->pos.line;
 		p->sent = q == Q_SENT;
