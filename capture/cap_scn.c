@@ -292,12 +292,6 @@ static void within(struct scn_step *st, uint64_t ms)
 		st->within_ms = 2 * ms + 1000;
 }
 
-static bool client_may_send_code(unsigned code)
-{
-	return (code >= 1000 && code <= 1003) ||
-	       (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999);
-}
-
 /* The length of the longest prefix of p[0..n) that ends on a UTF-8
  * character boundary. */
 static size_t utf8_cut(const uint8_t *p, size_t n)
@@ -351,8 +345,8 @@ static void ws_messages(struct build *b, struct scn_client *cl,
 				st = step_add(b, cl, SCN_CLOSE);
 				at(st, start_us, m->ts_us);
 				if (!st || !m->close_code)
-					break;
-				if (!client_may_send_code(m->close_code)) {
+					continue;
+				if (!ws_close_code_valid(m->close_code)) {
 					char t[128];
 					snprintf(t, sizeof(t),
 						 "the recorded client closed "
@@ -361,7 +355,7 @@ static void ws_messages(struct build *b, struct scn_client *cl,
 						 "replayed without a code",
 						 m->close_code);
 					note(b, cl->name, t);
-					break;
+					continue;
 				}
 				st->code = (int)m->close_code;
 				if (n)
