@@ -2,9 +2,9 @@
 #include "replay_setup.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <limits.h>
 #include <string.h>
 
 static bool is_proxy(const struct scn_component *c)
