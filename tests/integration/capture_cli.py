@@ -177,6 +177,33 @@ def check_live(t):
          [("c2s", 1001, "going"), ("s2c", 1001, "going")])
 
 
+def check_live_unprivileged(t):
+    """Live capture without the privilege: exit 3, naming the
+    capabilities it needs. Run as an unprivileged user (setpriv), from a
+    copy of the binary that user may execute."""
+    if os.geteuid() != 0:
+        raise h.Skip("dropping privileges to test this needs root")
+    setpriv = shutil.which("setpriv")
+    if not setpriv:
+        raise h.Skip("setpriv (util-linux) is not installed")
+    user, group = h._unprivileged_user()
+    work = t.tmpdir()
+    os.chmod(work, 0o755)
+    exe = os.path.join(work, "wssim")
+    shutil.copy(h.wssim_binary(), exe)
+    os.chmod(exe, 0o755)
+    p = subprocess.run([setpriv, "--reuid=" + user, "--regid=" + group,
+                        "--clear-groups", "--inh-caps=-all", exe, "capture",
+                        "-i", "lo", "--count", "1"],
+                       capture_output=True, text=True, timeout=30)
+    t.eq("as %s: exit 3" % user, p.returncode, 3)
+    t.check("  says which capabilities it needs",
+            "lo: live capture needs the CAP_NET_RAW and CAP_NET_ADMIN "
+            "capabilities" in p.stderr, p.stderr)
+    t.check("  and how to grant them", "setcap cap_net_raw,cap_net_admin"
+            in p.stderr, p.stderr)
+
+
 def check_bad_input(t):
     work = t.tmpdir()
     code, out, err = capture("-r", os.path.join(work, "missing.pcap"))
@@ -225,6 +252,8 @@ def body(t):
         check_own_capture(t)
     with t.case("live capture, stopped with Ctrl-C"):
         check_live(t)
+    with t.case("live capture without the privilege"):
+        check_live_unprivileged(t)
 
 
 if __name__ == "__main__":
