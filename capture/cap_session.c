@@ -15,7 +15,6 @@
 
 #include "ajp.h"
 #include "cap_session_int.h"
-#include "cap_tls.h"
 #include "proto_err.h"
 #include "ws_handshake.h"
 
@@ -906,114 +905,11 @@ static void ajp_feed(struct cap_sessions *s, struct cs_conn *c,
 
 /* ---- TLS ---------------------------------------------------------- */
 
-static unsigned be16(const uint8_t *p)
-{
-	return ((unsigned)p[0] << 8) | p[1];
-}
-
-/* Read a ClientHello or ServerHello (one handshake message in the first
- * record). Returns false when the record is not complete yet. */
-static bool tls_hello(struct cs_conn *c, enum cap_dir dir)
-{
-	struct cs_dir *d = &c->d[dir];
-	const uint8_t *b = bhead(&d->buf);
-	size_t n = proto_buf_size(&d->buf);
-	if (n < 5)
-		return false;
-	size_t rl = be16(b + 3);
-	if (n < 5 + rl)
-		return false;
-	if (b[0] != 0x16)
-		return true;
-	const uint8_t *p = b + 5, *end = b + 5 + rl;
-	if (end - p < 4 || (p[0] != 1 && p[0] != 2))
-		return true;
-	bool client = p[0] == 1;
-	bool sv = false;
-	size_t hl = ((size_t)p[1] << 16) | ((size_t)p[2] << 8) | p[3];
-	p += 4;
-	if ((size_t)(end - p) > hl)
-		end = p + hl;
-	if (end - p < 35)
-		return true;
-	unsigned legacy = be16(p);
-	p += 34;
-	size_t sl = p[0];
-	p += 1 + sl;
-	if (client) {
-		c->tls_client_hello = true;
-		if (end - p < 2)
-			return true;
-		p += 2 + be16(p); /* cipher suites */
-		if (end - p < 1)
-			return true;
-		p += 1 + p[0]; /* compression */
-	} else {
-		c->tls_server_hello = true;
-		if (end - p >= 2)
-			c->tls_suite = (uint16_t)be16(p);
-		p += 3; /* suite, compression */
-		const char *v = cap_tls_version_name(legacy);
-		if (v)
-			snprintf(c->tls_selected, sizeof(c->tls_selected), "%s",
-				 v);
-	}
-	if (end - p < 2)
-		goto legacy;
-	const uint8_t *xe = p + 2 + be16(p);
-	p += 2;
-	if (xe > end)
-		xe = end;
-	while (xe - p >= 4) {
-		unsigned type = be16(p), len = be16(p + 2);
-		p += 4;
-		if ((size_t)(xe - p) < len)
-			break;
-		const uint8_t *x = p;
-		p += len;
-		if (type == 0 && client && len >= 5) {
-			/* server_name list: len, type 0, name len, name */
-			size_t nl = be16(x + 3);
-			if (x[2] == 0 && 5 + nl <= len && !c->sni)
-				c->sni = dupn((const char *)x + 5, nl);
-		} else if (type == 43) {
-			sv = true;
-			if (client && len >= 1) {
-				c->tls_offered[0] = '\0';
-				for (size_t i = 1;
-				     i + 1 < (size_t)len && i <= x[0]; i += 2) {
-					const char *v =
-					    cap_tls_version_name(be16(x + i));
-					if (!v)
-						continue;
-					size_t ol = strlen(c->tls_offered);
-					snprintf(c->tls_offered + ol,
-						 sizeof(c->tls_offered) - ol,
-						 "%s%s", ol ? "," : "", v);
-				}
-			} else if (!client && len == 2) {
-				const char *v = cap_tls_version_name(be16(x));
-				if (v)
-					snprintf(c->tls_selected,
-						 sizeof(c->tls_selected), "%s",
-						 v);
-			}
-		}
-	}
-legacy:
-	if (client && !sv) {
-		const char *v = cap_tls_version_name(legacy);
-		if (v)
-			snprintf(c->tls_offered, sizeof(c->tls_offered), "%s",
-				 v);
-	}
-	return true;
-}
-
 static void tls_feed(struct cs_conn *c, enum cap_dir dir)
 {
 	struct cs_dir *d = &c->d[dir];
-	if (tls_hello(c, dir) || proto_buf_size(&d->buf) > 5 + 65536) {
+	if (cs_tls_hello(c, bhead(&d->buf), proto_buf_size(&d->buf)) ||
+	    proto_buf_size(&d->buf) > 5 + 65536) {
 		d->mode = CS_M_RAW;
 		proto_buf_reset(&d->buf);
 	}
@@ -1582,12 +1478,15 @@ void cs_outcome(const struct cs_conn *c, char *out, size_t len)
 		}
 		return;
 	}
-	case CS_TLS:
+	case CS_TLS: {
+		struct cs_tls_facts f;
+		cs_tls_facts(c, &f);
 		snprintf(out, len, "TLS%s%s offered %s, selected %s",
-			 c->sni ? " sni=" : "", c->sni ? c->sni : "",
-			 c->tls_offered[0] ? c->tls_offered : "?",
-			 c->tls_selected[0] ? c->tls_selected : "?");
+			 f.sni ? " sni=" : "", f.sni ? f.sni : "",
+			 f.offered[0] ? f.offered : "?",
+			 f.selected[0] ? f.selected : "?");
 		return;
+	}
 	default:
 		snprintf(out, len, "%s", end_words(c));
 		return;

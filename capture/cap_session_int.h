@@ -11,6 +11,7 @@
 #include "cap_arena.h"
 #include "cap_session.h"
 #include "cap_stream.h"
+#include "cap_tls_hello.h"
 #include "http1.h"
 #include "pmd.h"
 #include "proto_buf.h"
@@ -129,11 +130,13 @@ struct cs_conn {
 	/* notes (gaps, errors) */
 	struct cs_note *notes;
 	size_t nnotes, capnotes;
-	/* TLS */
+	/* TLS: the hellos in the first record of each direction
+	 * (cs_tls_hello) */
 	char *sni;
-	char tls_offered[64];  /* "TLS1.3,TLS1.2" */
-	char tls_selected[16]; /* "TLS1.3" */
-	uint16_t tls_suite;    /* from the ServerHello; 0 unknown */
+	uint16_t tls_offered[CAP_TLS_HELLO_VERSIONS]; /* in order */
+	size_t tls_noffered;
+	uint16_t tls_version; /* selected; 0 unknown */
+	uint16_t tls_suite;   /* from the ServerHello; 0 unknown */
 	bool tls_client_hello, tls_server_hello;
 	bool tls_midstream;	  /* records but no handshake: the capture began
 				     mid-connection */
@@ -182,6 +185,11 @@ struct cs_tls_facts {
 
 /* The facts of c when it was TLS on the wire (returns true), else false. */
 bool cs_tls_facts(const struct cs_conn *c, struct cs_tls_facts *f);
+
+/* CS_M_TLS: read the ClientHello or ServerHello (by its type, whichever
+ * direction) in the first record of b (n bytes held) into c. Returns false
+ * while that record is not complete. */
+bool cs_tls_hello(struct cs_conn *c, const uint8_t *b, size_t n);
 
 /* The session sink's `tls` event (cap_stream.h): keep the filter's
  * verdict with the connection. */

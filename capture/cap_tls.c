@@ -12,6 +12,7 @@
 #include <openssl/kdf.h>
 
 #include "cap_tls.h"
+#include "cap_tls_hello.h"
 #include "proto_buf.h"
 
 #define REC_MAX (16384 + 2048) /* largest record fragment we accept */
@@ -232,100 +233,22 @@ static int keys_tls12(struct cap_tls *t)
 
 /* ---- the hellos -------------------------------------------------------- */
 
-struct rd {
-	const uint8_t *p;
-	size_t n, i;
-	bool bad;
-};
-
-static const uint8_t *rd_take(struct rd *r, size_t n)
-{
-	if (r->bad || r->n - r->i < n) {
-		r->bad = true;
-		return NULL;
-	}
-	r->i += n;
-	return r->p + r->i - n;
-}
-
-static unsigned rd_u8(struct rd *r)
-{
-	const uint8_t *p = rd_take(r, 1);
-	return p ? p[0] : 0;
-}
-
-static unsigned rd_u16(struct rd *r)
-{
-	const uint8_t *p = rd_take(r, 2);
-	return p ? (unsigned)(p[0] << 8 | p[1]) : 0;
-}
-
-/* A sub-reader over a length-prefixed vector (len_bytes 1 or 2). */
-static struct rd rd_vec(struct rd *r, int len_bytes)
-{
-	size_t n = len_bytes == 1 ? rd_u8(r) : rd_u16(r);
-	struct rd s = {rd_take(r, n), n, 0, r->bad};
-	return s;
-}
-
-static bool is_grease(unsigned v)
-{
-	return (v & 0x0f0f) == 0x0a0a && (v >> 8) == (v & 0xff);
-}
-
 static int client_hello(struct cap_tls *t, const uint8_t *b, size_t n)
 {
-	struct rd r = {b, n, 0, false};
+	struct cap_tls_hello h;
 	if (t->have_ch)
 		return 0; /* the second one, after a HelloRetryRequest */
-	unsigned legacy = rd_u16(&r);
-	const uint8_t *random = rd_take(&r, 32);
-	rd_vec(&r, 1); /* session id */
-	rd_vec(&r, 2); /* cipher suites */
-	rd_vec(&r, 1); /* compression */
-	bool sv = false;
-	if (!r.bad && r.i < r.n) {
-		struct rd ex = rd_vec(&r, 2);
-		while (!ex.bad && ex.i < ex.n) {
-			unsigned type = rd_u16(&ex);
-			struct rd x = rd_vec(&ex, 2);
-			if (type == 0) { /* server_name */
-				struct rd l = rd_vec(&x, 2);
-				while (!l.bad && l.i < l.n) {
-					unsigned nt = rd_u8(&l);
-					struct rd name = rd_vec(&l, 2);
-					if (nt == 0 && !name.bad &&
-					    name.n < sizeof(t->info.sni)) {
-						memcpy(t->info.sni, name.p,
-						       name.n);
-						t->info.sni[name.n] = '\0';
-					}
-				}
-			} else if (type == 43) { /* supported_versions */
-				struct rd l = rd_vec(&x, 1);
-				sv = true;
-				while (!l.bad && l.i + 2 <= l.n) {
-					unsigned v = rd_u16(&l);
-					if (!is_grease(v) &&
-					    t->info.noffered < 8)
-						t->info.offered
-						    [t->info.noffered++] =
-						    (uint16_t)v;
-				}
-			} else if (type == 42) { /* early_data */
-				t->early_offered = true;
-			}
-			if (x.bad)
-				ex.bad = true;
-		}
-		if (ex.bad)
-			r.bad = true;
+	int rc = cap_tls_hello_parse(true, b, n, &h);
+	if (rc < 0)
+		return rc;
+	if (h.sni && h.sni_len < sizeof(t->info.sni)) {
+		memcpy(t->info.sni, h.sni, h.sni_len);
+		t->info.sni[h.sni_len] = '\0';
 	}
-	if (r.bad || !random)
-		return CAP_TLS_E_HANDSHAKE;
-	if (!sv)
-		t->info.offered[t->info.noffered++] = (uint16_t)legacy;
-	memcpy(t->client_random, random, 32);
+	memcpy(t->info.offered, h.offered, sizeof(h.offered));
+	t->info.noffered = h.noffered;
+	t->early_offered = h.early_data;
+	memcpy(t->client_random, h.random, 32);
 	t->have_ch = true;
 	t->e = cap_keylog_find(t->kl, t->client_random);
 	t->info.keylog_entry = t->e != NULL;
@@ -376,44 +299,26 @@ static void not_decrypting(struct cap_tls *t, enum cap_tls_state st, int err,
 
 static int server_hello(struct cap_tls *t, const uint8_t *b, size_t n)
 {
-	struct rd r = {b, n, 0, false};
+	struct cap_tls_hello h;
 	if (t->have_sh)
 		return 0;
-	unsigned legacy = rd_u16(&r);
-	const uint8_t *random = rd_take(&r, 32);
-	rd_vec(&r, 1);
-	unsigned suite = rd_u16(&r);
-	rd_u8(&r);
-	unsigned version = legacy;
-	if (!r.bad && r.i < r.n) {
-		struct rd ex = rd_vec(&r, 2);
-		while (!ex.bad && ex.i < ex.n) {
-			unsigned type = rd_u16(&ex);
-			struct rd x = rd_vec(&ex, 2);
-			if (type == 43)
-				version = rd_u16(&x);
-			if (x.bad)
-				ex.bad = true;
-		}
-		if (ex.bad)
-			r.bad = true;
-	}
-	if (r.bad || !random)
-		return CAP_TLS_E_HANDSHAKE;
-	if (!memcmp(random, hrr_random, 32)) {
+	int rc = cap_tls_hello_parse(false, b, n, &h);
+	if (rc < 0)
+		return rc;
+	if (!memcmp(h.random, hrr_random, 32)) {
 		t->hrr = true; /* HelloRetryRequest: the real one follows */
 		return 0;
 	}
-	memcpy(t->server_random, random, 32);
+	memcpy(t->server_random, h.random, 32);
 	t->have_sh = true;
-	t->info.version = (uint16_t)version;
-	t->info.suite = (uint16_t)suite;
+	t->info.version = h.selected;
+	t->info.suite = h.suite;
 	if (!t->e) {
 		not_decrypting(t, CAP_TLS_NO_KEY, CAP_TLS_E_NO_SECRET,
 			       "no key log entry for this client random");
 		return 0;
 	}
-	if (version != 0x0303 && version != 0x0304) {
+	if (h.selected != 0x0303 && h.selected != 0x0304) {
 		not_decrypting(t, CAP_TLS_UNSUPPORTED, CAP_TLS_E_VERSION,
 			       "not decrypted");
 		return 0;
@@ -421,14 +326,13 @@ static int server_hello(struct cap_tls *t, const uint8_t *b, size_t n)
 	if (!pick_suite(t)) {
 		char why[64];
 		snprintf(why, sizeof(why), "cipher suite 0x%04x not decrypted",
-			 suite);
+			 h.suite);
 		not_decrypting(t, CAP_TLS_UNSUPPORTED, CAP_TLS_E_CIPHER, why);
 		return 0;
 	}
 	if (!t->scratch && !(t->scratch = malloc(REC_MAX)))
 		return CAP_TLS_E_NOMEM;
-	int rc;
-	if (version == 0x0303) {
+	if (h.selected == 0x0303) {
 		if (!t->e->has_master) {
 			not_decrypting(t, CAP_TLS_NO_KEY, CAP_TLS_E_NO_SECRET,
 				       "no CLIENT_RANDOM line for this TLS "

@@ -34,6 +34,7 @@
 #include <stdint.h>
 
 #include "cap_stream.h"
+#include "cap_tls_hello.h"
 
 /* The codes: name, the keyword `wssim capture --json` reports a reason
  * by (docs/capture-json.md), and the message. The last three are never
@@ -161,8 +162,9 @@ enum cap_tls_state {
 
 struct cap_tls_info {
 	enum cap_tls_state state;
-	char sni[256];	     /* "" when none was sent */
-	uint16_t offered[8]; /* versions offered, in ClientHello order */
+	char sni[256]; /* "" when none was sent */
+	/* versions offered, in ClientHello order */
+	uint16_t offered[CAP_TLS_HELLO_VERSIONS];
 	size_t noffered;
 	uint16_t version;  /* selected; 0 until the ServerHello */
 	uint16_t suite;	   /* selected cipher suite */

@@ -893,8 +893,10 @@ START_TEST(json_payload_cap_and_tls)
 		s = run(&sc, how, 9, true);
 		struct cs_conn *c = s->conns[0];
 		ck_assert_int_eq(c->proto, CS_TLS);
+		struct cs_tls_facts f;
+		ck_assert(cs_tls_facts(c, &f));
 		ck_assert_str_eq(c->sni, "localhost");
-		ck_assert_str_eq(c->tls_offered, "TLS1.3,TLS1.2");
+		ck_assert_str_eq(f.offered, "TLS1.3,TLS1.2");
 		j = json_of(s);
 		assert_json_valid(j);
 		ck_assert_ptr_nonnull(strstr(

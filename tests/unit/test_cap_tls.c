@@ -693,8 +693,11 @@ START_TEST(filter_into_sessions)
 	cap_sessions_finish(ss);
 	c = ss->conns[0];
 	ck_assert_int_eq(c->proto, CS_TLS);
+	struct cs_tls_facts f;
+	ck_assert(cs_tls_facts(c, &f));
 	ck_assert_str_eq(c->sni, "example.test");
-	ck_assert_str_eq(c->tls_selected, "TLS1.3");
+	ck_assert_str_eq(f.selected, "TLS1.3");
+	ck_assert(f.client_hello && f.server_hello);
 	ck_assert_uint_eq(c->d[CAP_C2S].bytes,
 			  proto_buf_size(&r->wire[CAP_C2S]));
 	cap_sessions_free(ss);
