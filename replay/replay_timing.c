@@ -205,7 +205,8 @@ static bool has_at(const struct scn_step *s, size_t n)
 }
 
 struct sim_timing *replay_timing_of(const struct scn_client *def,
-				    const struct sim_observer *obs)
+				    const struct sim_observer *obs,
+				    int64_t limit_us)
 {
 	if (!has_at(def->steps, def->nsteps))
 		return NULL;
@@ -238,7 +239,7 @@ struct sim_timing *replay_timing_of(const struct scn_client *def,
 				     : -1;
 	}
 	if (ok)
-		ok = replay_timing_stats(t, -1) == 0;
+		ok = replay_timing_stats(t, limit_us) == 0;
 	events_free(&e);
 	if (!ok) {
 		sim_timing_free(t);
@@ -374,11 +375,8 @@ size_t replay_timing_report(const struct scn_file *f, struct sim_report *r,
 		if (!c->name || strcmp(c->name, f->clients[i].name))
 			continue; /* not run (an aborted or failed bring-up) */
 		sim_timing_free(c->timing);
-		c->timing = replay_timing_of(&f->clients[i], &r->obs);
-		if (!c->timing)
-			continue;
-		if (replay_timing_stats(c->timing, limit_us) < 0 ||
-		    !c->timing->nover)
+		c->timing = replay_timing_of(&f->clients[i], &r->obs, limit_us);
+		if (!c->timing || !c->timing->nover)
 			continue;
 		failed++;
 		if (!c->passed)

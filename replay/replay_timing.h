@@ -24,11 +24,12 @@
 
 /* The timing of client `def` from the observer's log `obs` (events of the
  * client hop whose `who` is def->name). Returns a new timing (free with
- * sim_timing_free) with its points and drift statistics (no limit:
- * limit_us -1), or NULL when the client has no step with `at` or memory
- * ran out. */
+ * sim_timing_free) with its points and drift statistics against
+ * limit_us (-1: none; see replay_timing_stats), or NULL when the client
+ * has no step with `at` or memory ran out. */
 struct sim_timing *replay_timing_of(const struct scn_client *def,
-				    const struct sim_observer *obs);
+				    const struct sim_observer *obs,
+				    int64_t limit_us);
 
 /* (Re)compute t's statistics from its points, and its text, against the
  * limit `limit_us` (-1: none): counts, the p50 (nearest rank) and the

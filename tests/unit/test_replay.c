@@ -187,7 +187,7 @@ START_TEST(match_events)
 	struct scn_file *f = parse(REC);
 	struct sim_observer o;
 	replay_log(&o);
-	struct sim_timing *t = replay_timing_of(&f->clients[0], &o);
+	struct sim_timing *t = replay_timing_of(&f->clients[0], &o, -1);
 	ck_assert_ptr_nonnull(t);
 	static const struct {
 		unsigned line;
@@ -226,13 +226,13 @@ START_TEST(match_events)
 	ck_assert_uint_eq(t->points[t->max_at].line, 8);
 	sim_timing_free(t);
 	/* a client without `at` has no timing */
-	ck_assert_ptr_null(replay_timing_of(&f->clients[1], &o));
+	ck_assert_ptr_null(replay_timing_of(&f->clients[1], &o, -1));
 	sim_obs_free(&o);
 
 	/* a client that never sent its request: every point missing */
 	sim_obs_init(&o);
 	ev(&o, 5000, "c1", SIM_EV_ERROR, 0, "connection refused");
-	t = replay_timing_of(&f->clients[0], &o);
+	t = replay_timing_of(&f->clients[0], &o, -1);
 	ck_assert_ptr_nonnull(t);
 	ck_assert_uint_eq(t->nmissing, n);
 	ck_assert_str_eq(t->text, "none of the 11 timed steps happened");
