@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "cmd_report_opts.h"
 #include "replay.h"
 #include "replay_timing.h"
 #include "report.h"
@@ -127,11 +128,6 @@ int cmd_replay(int argc, char **argv)
 		O_REPEAT,
 		O_INSECURE,
 		O_CA,
-		O_JUNIT,
-		O_JSON,
-		O_TIMEOUT,
-		O_COLOR,
-		O_NOCOLOR,
 		O_SETUP,
 		O_VIA,
 		O_BINLEN,
@@ -145,12 +141,7 @@ int cmd_replay(int argc, char **argv)
 	    {"repeat", required_argument, NULL, O_REPEAT},
 	    {"insecure", no_argument, NULL, O_INSECURE},
 	    {"ca", required_argument, NULL, O_CA},
-	    {"junit", required_argument, NULL, O_JUNIT},
-	    {"json", required_argument, NULL, O_JSON},
-	    {"timeout", required_argument, NULL, O_TIMEOUT},
-	    {"verbose", no_argument, NULL, 'v'},
-	    {"color", no_argument, NULL, O_COLOR},
-	    {"no-color", no_argument, NULL, O_NOCOLOR},
+	    REPORT_LONG_OPTIONS,
 	    {"setup", required_argument, NULL, O_SETUP},
 	    {"via", required_argument, NULL, O_VIA},
 	    {"binary-by-length", no_argument, NULL, O_BINLEN},
@@ -159,19 +150,23 @@ int cmd_replay(int argc, char **argv)
 	    {NULL, 0, NULL, 0},
 	};
 	struct sim_run_opts o = {0};
-	const char *target = NULL, *host = NULL, *junit = NULL, *json = NULL;
+	const char *target = NULL, *host = NULL;
+	struct report_opts rop = REPORT_OPTS_INIT;
 	const char *setup_path = NULL, *via = NULL;
 	double speed = 1, max_drift_ms = -1;
 	bool asap = false, have_speed = false, insecure = false;
 	bool by_length = false;
 	long repeat = 1;
-	int color = -1;
 	int ch;
 	optind = 1;
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
 		char *end;
-		long v;
+		int taken = report_opt("wssim replay", ch, optarg, &rop, &o);
+		if (taken < 0)
+			return EXIT_USAGE;
+		if (taken)
+			continue;
 		switch (ch) {
 		case O_TARGET:
 			target = optarg;
@@ -242,41 +237,12 @@ int cmd_replay(int argc, char **argv)
 			}
 			o.ca_file = optarg;
 			break;
-		case O_JUNIT:
-			junit = optarg;
-			break;
-		case O_JSON:
-			json = optarg;
-			break;
-		case O_TIMEOUT:
-			v = strtol(optarg, &end, 10);
-			if (!*optarg || *end || v < 1 || v > 86400) {
-				fprintf(stderr,
-					"wssim replay: --timeout: '%s' is "
-					"not a number of seconds\n",
-					optarg);
-				return EXIT_USAGE;
-			}
-			o.run_timeout_ms = (uint64_t)v * 1000;
-			break;
-		case 'v':
-			o.verbose = 1;
-			break;
-		case O_COLOR:
-			color = 1;
-			break;
-		case O_NOCOLOR:
-			color = 0;
-			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			return EXIT_OK;
 		default:
-			fprintf(stderr,
-				"wssim replay: unknown option or missing "
-				"value: '%s'\n",
-				argv[optind - 1]);
-			fputs(usage_text, stderr);
+			report_opt_unknown("wssim replay", argv[optind - 1],
+					   usage_text);
 			return EXIT_USAGE;
 		}
 	}
@@ -355,8 +321,7 @@ int cmd_replay(int argc, char **argv)
 		free(f->title);
 		f->title = nt;
 	}
-	bool use_color =
-	    color >= 0 ? color : isatty(fileno(stdout)) && !getenv("NO_COLOR");
+	bool use_color = report_opts_color(&rop, stdout);
 	struct sim_report r;
 	sim_run(f, &o, &r);
 	if (!asap)
@@ -379,7 +344,7 @@ int cmd_replay(int argc, char **argv)
 	if (r.nclients > 1 &&
 	    replay_timing_overall(&r, overall, sizeof(overall)))
 		printf("  %s\n", overall);
-	int code = report_finish("wssim replay", &r, 1, junit, json);
+	int code = report_finish("wssim replay", &r, 1, rop.junit, rop.json);
 	sim_report_free(&r);
 	scn_free(f);
 	return code;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "cmd_report_opts.h"
 #include "report.h"
 #include "run.h"
 #include "scn.h"
@@ -169,43 +170,37 @@ int cmd_run(int argc, char **argv)
 {
 	enum {
 		O_TAP = 256,
-		O_JUNIT,
-		O_JSON,
 		O_KEEP,
 		O_APACHE,
 		O_NGINX,
 		O_HAPROXY,
-		O_TIMEOUT,
-		O_COLOR,
-		O_NOCOLOR
 	};
 	static const struct option opts[] = {
 	    {"jobs", required_argument, NULL, 'j'},
-	    {"verbose", no_argument, NULL, 'v'},
 	    {"tap", no_argument, NULL, O_TAP},
-	    {"junit", required_argument, NULL, O_JUNIT},
-	    {"json", required_argument, NULL, O_JSON},
 	    {"keep", no_argument, NULL, O_KEEP},
 	    {"apache-bin", required_argument, NULL, O_APACHE},
 	    {"nginx-bin", required_argument, NULL, O_NGINX},
 	    {"haproxy-bin", required_argument, NULL, O_HAPROXY},
-	    {"timeout", required_argument, NULL, O_TIMEOUT},
-	    {"color", no_argument, NULL, O_COLOR},
-	    {"no-color", no_argument, NULL, O_NOCOLOR},
+	    REPORT_LONG_OPTIONS,
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	struct sim_run_opts o = {0};
 	unsigned jobs = 1;
 	bool tap = false;
-	const char *junit = NULL, *json = NULL;
-	int color = -1;
+	struct report_opts ro = REPORT_OPTS_INIT;
 	int ch;
 	optind = 1;
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, "j:vh", opts, NULL)) != -1) {
 		char *end;
 		long v;
+		int taken = report_opt("wssim run", ch, optarg, &ro, &o);
+		if (taken < 0)
+			return EXIT_USAGE;
+		if (taken)
+			continue;
 		switch (ch) {
 		case 'j':
 			v = strtol(optarg, &end, 10);
@@ -218,17 +213,8 @@ int cmd_run(int argc, char **argv)
 			}
 			jobs = (unsigned)v;
 			break;
-		case 'v':
-			o.verbose = 1;
-			break;
 		case O_TAP:
 			tap = true;
-			break;
-		case O_JUNIT:
-			junit = optarg;
-			break;
-		case O_JSON:
-			json = optarg;
 			break;
 		case O_KEEP:
 			o.keep = true;
@@ -242,32 +228,12 @@ int cmd_run(int argc, char **argv)
 		case O_HAPROXY:
 			o.haproxy_bin = optarg;
 			break;
-		case O_TIMEOUT:
-			v = strtol(optarg, &end, 10);
-			if (*end || v < 1 || v > 86400) {
-				fprintf(stderr,
-					"wssim run: --timeout: '%s' is "
-					"not a number of seconds\n",
-					optarg);
-				return EXIT_USAGE;
-			}
-			o.run_timeout_ms = (uint64_t)v * 1000;
-			break;
-		case O_COLOR:
-			color = 1;
-			break;
-		case O_NOCOLOR:
-			color = 0;
-			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			return EXIT_OK;
 		default:
-			fprintf(stderr,
-				"wssim run: unknown option or missing value: "
-				"'%s'\n",
-				argv[optind - 1]);
-			fputs(usage_text, stderr);
+			report_opt_unknown("wssim run", argv[optind - 1],
+					   usage_text);
 			return EXIT_USAGE;
 		}
 	}
@@ -277,8 +243,7 @@ int cmd_run(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	FILE *con = tap ? stderr : stdout;
-	bool use_color =
-	    color >= 0 ? color : isatty(fileno(con)) && !getenv("NO_COLOR");
+	bool use_color = report_opts_color(&ro, con);
 	struct files fs = {0};
 	for (int i = optind; i < argc; i++) {
 		int r = expand_arg(&fs, argv[i]);
@@ -314,7 +279,7 @@ int cmd_run(int argc, char **argv)
 			report_console_total(con, rs, ran, use_color);
 		if (tap)
 			report_tap(stdout, rs, ran);
-		code = report_finish("wssim run", rs, ran, junit, json);
+		code = report_finish("wssim run", rs, ran, ro.junit, ro.json);
 		for (size_t i = 0; i < fs.n; i++)
 			sim_report_free(&rs[i]);
 		free(rs);
