@@ -180,6 +180,13 @@ def check_usage(t):
     code, out, err = wssim("replay", rec, "--target", "ws://127.0.0.1:9",
                            "--bogus")
     t.eq("an unknown option exits 2", code, 2)
+    t.check("  and says which", "wssim replay: unknown option or missing "
+            "value: '--bogus'" in err, err)
+    code, out, err = wssim("replay", rec, "--target", "ws://127.0.0.1:9",
+                           "--timeout", "x")
+    t.eq("--timeout x exits 2", code, 2)
+    t.check("  and says why", "wssim replay: --timeout: 'x' is not a "
+            "number of seconds" in err, err)
     missing = os.path.join(work, "missing.scn")
     code, out, err = wssim("replay", missing, "--target", "ws://127.0.0.1:9")
     t.eq("a missing recording exits 2", code, 2)

@@ -169,6 +169,14 @@ def check_reports(t, tmp):
     t.eq("JSON client name", via["name"], "via_proxy")
     t.check("JSON summary explains the 1006",
             "AJP" in via["summary"] and "1006" in via["summary"], via["summary"])
+    # the options run shares with replay: bad values and unknown ones
+    for argv, what in ((("--timeout", "0"), "--timeout: '0' is not a number "
+                        "of seconds"),
+                       (("--bogus",), "unknown option or missing value: "
+                        "'--bogus'")):
+        code, out = wssim_run(t, tmp, *argv, files[0])
+        t.eq("%s exits 2" % " ".join(argv), code, 2)
+        t.check("  says %r" % what, ("wssim run: " + what) in out, out)
 
 
 def check_keep(t, tmp):
