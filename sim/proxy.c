@@ -156,6 +156,18 @@ char *proxy_read_file(const char *path, size_t *len)
 	return s;
 }
 
+int proxy_buf_write(struct proxy_buf *b, const char *path, char *err,
+		    size_t errlen)
+{
+	int rc = -1;
+	if (b->oom)
+		snprintf(err, errlen, "out of memory");
+	else
+		rc = proxy_write_file(path, b->s, b->len, err, errlen);
+	proxy_buf_free(b);
+	return rc == 0 ? PROXY_OK : PROXY_E_START;
+}
+
 int proxy_write_file(const char *path, const char *data, size_t len, char *err,
 		     size_t errlen)
 {

@@ -509,14 +509,7 @@ int proxy_apache_generate(const struct proxy_spec *spec, struct proxy_gen *g,
 	if (https)
 		paste_vhost(&b, g, spec->https_port, true, spec, block);
 	free(text);
-	if (b.oom) {
-		proxy_buf_free(&b);
-		snprintf(err, errlen, "out of memory");
-		return PROXY_E_START;
-	}
-	int rc = proxy_write_file(g->conf, b.s, b.len, err, errlen);
-	proxy_buf_free(&b);
-	return rc == 0 ? PROXY_OK : PROXY_E_START;
+	return proxy_buf_write(&b, g->conf, err, errlen);
 }
 
 /* "AH00526: Syntax error on line 31 of /d/httpd.conf:\nInvalid command

@@ -95,14 +95,7 @@ int proxy_haproxy_generate(const struct proxy_spec *spec, struct proxy_gen *g,
 		proxy_buf_block(&b, block);
 	}
 	free(text);
-	if (b.oom) {
-		proxy_buf_free(&b);
-		snprintf(err, errlen, "out of memory");
-		return PROXY_E_START;
-	}
-	int rc = proxy_write_file(g->conf, b.s, b.len, err, errlen);
-	proxy_buf_free(&b);
-	return rc == 0 ? PROXY_OK : PROXY_E_START;
+	return proxy_buf_write(&b, g->conf, err, errlen);
 }
 
 /* [ALERT]    (123) : config : parsing [/d/haproxy.cfg:12] : unknown

@@ -31,6 +31,11 @@ void proxy_buf_printf(struct proxy_buf *b, const char *fmt, ...)
 /* Append `text` and make sure it ends with a newline. */
 void proxy_buf_block(struct proxy_buf *b, const char *text);
 void proxy_buf_free(struct proxy_buf *b);
+/* Write a generated config b to path and free b: PROXY_OK, or
+ * PROXY_E_START with a message (out of memory while generating, or the
+ * write failed). */
+int proxy_buf_write(struct proxy_buf *b, const char *path, char *err,
+		    size_t errlen);
 
 /* A generated config: what proxy.c needs to start the proxy and to map
  * its complaints back to the scenario. */

@@ -75,14 +75,7 @@ int proxy_nginx_generate(const struct proxy_spec *spec, struct proxy_gen *g,
 	}
 	proxy_buf_printf(&b, "  }\n}\n");
 	free(text);
-	if (b.oom) {
-		proxy_buf_free(&b);
-		snprintf(err, errlen, "out of memory");
-		return PROXY_E_START;
-	}
-	int rc = proxy_write_file(g->conf, b.s, b.len, err, errlen);
-	proxy_buf_free(&b);
-	return rc == 0 ? PROXY_OK : PROXY_E_START;
+	return proxy_buf_write(&b, g->conf, err, errlen);
 }
 
 /* nginx: [emerg] unknown directive "proxy_passs" in /d/nginx.conf:12 */
