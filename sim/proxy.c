@@ -1079,7 +1079,8 @@ unsigned proxy_count_lines(const char *s)
 	return n;
 }
 
-int proxy_free_port(void)
+/* Bind loopback `port` (0: any) and close: the port bound, or -1. */
+static int probe_port(int port)
 {
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
@@ -1087,11 +1088,49 @@ int proxy_free_port(void)
 	struct sockaddr_in a = {0};
 	a.sin_family = AF_INET;
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	a.sin_port = htons((uint16_t)port);
 	socklen_t len = sizeof(a);
-	int port = -1;
+	int got = -1;
 	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
 	    getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-		port = ntohs(a.sin_port);
+		got = ntohs(a.sin_port);
 	close(fd);
-	return port;
+	return got;
+}
+
+int proxy_ephemeral_low(void)
+{
+	int low = 32768, high = 60999;
+	FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+	if (f) {
+		if (fscanf(f, "%d %d", &low, &high) != 2)
+			low = 32768;
+		fclose(f);
+	}
+	return low;
+}
+
+int proxy_free_port(void)
+{
+	/* Below the kernel's ephemeral range: between this pick and the
+	 * proxy's bind, the port cannot become the local port of some
+	 * outgoing connection (those take ephemeral ports: a loaded test
+	 * run makes many), only another picker's, which is random too. */
+	static uint64_t x;
+	if (!x) {
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		x = ((uint64_t)getpid() << 32) ^ (uint64_t)ts.tv_nsec ^
+		    ((uint64_t)ts.tv_sec << 20) ^ 0x9e3779b97f4a7c15ull;
+	}
+	int lo = PROXY_PORT_LOW, hi = proxy_ephemeral_low();
+	for (int i = 0; i < 64 && hi - lo >= 1000; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		int port = lo + (int)(x % (uint64_t)(hi - lo));
+		if (probe_port(port) == port)
+			return port;
+	}
+	return probe_port(0); /* a range too small: any */
 }

@@ -94,7 +94,14 @@ int proxy_version(enum scn_comp_kind kind, const char *bin, char *out,
  * cleaned. */
 int proxy_reap_stale(const char *tmp);
 
-/* Pick a free loopback port (bind to 0, read it, close). */
+/* Pick a free loopback port for a proxy to listen on later: a random one
+ * from PROXY_PORT_LOW up to the kernel's ephemeral range (so no outgoing
+ * connection takes it in the meantime) that binds now; any free port if
+ * that range is too small. */
+#define PROXY_PORT_LOW 10000
 int proxy_free_port(void);
+
+/* The first port of the kernel's ephemeral range (32768 if unknown). */
+int proxy_ephemeral_low(void);
 
 #endif

@@ -275,7 +275,22 @@ START_TEST(parse_errors_and_versions)
 	ck_assert_int_gt(proxy_version_cmp("2.4.71", "2.4.47"), 0);
 	ck_assert_int_gt(proxy_version_cmp("2.10", "2.9.9"), 0);
 	ck_assert_int_eq(proxy_version_cmp("2.4", "2.4.0"), 0);
-	ck_assert_int_gt(proxy_free_port(), 0);
+	/* free ports below the ephemeral range (no outgoing connection can
+	 * take one before the proxy binds it), and free indeed */
+	int low = proxy_ephemeral_low();
+	for (int i = 0; i < 20; i++) {
+		int port = proxy_free_port();
+		if (low - PROXY_PORT_LOW >= 1000) {
+			ck_assert_int_ge(port, PROXY_PORT_LOW);
+			ck_assert_int_lt(port, low);
+		}
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+		struct sockaddr_in a = {.sin_family = AF_INET};
+		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		a.sin_port = htons((uint16_t)port);
+		ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+		close(fd);
+	}
 }
 END_TEST
 
