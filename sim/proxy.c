@@ -14,14 +14,14 @@
  *   proxy's group and blocks on a pipe whose only writer is wssim: when
  *   wssim dies by any means the pipe hits EOF and the watchdog SIGKILLs
  *   the group (itself included);
- * - the pid files in the component's dir let proxy_reap_stale() finish
- *   the job for a run dir whose owner died.
+ * - the run's record (spec->reg, os_runreg.h) names the proxy's pid and
+ *   start time, so a later run's reaper finishes the job for a run that
+ *   was SIGKILLed.
  * Messages go to the caller's err buffer; this module prints nothing. */
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <poll.h>
@@ -39,11 +39,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "os_file.h"
 #include "proxy_int.h"
 
 #define PROXY_DEFAULT_START_MS 5000
 #define PROXY_STOP_GRACE_MS 500
 #define PROXY_LOG_TAIL 1500
+/* logs and generated files read back whole */
+#define PROXY_READ_MAX (64u << 20)
 
 static char *const clean_env[] = {
     "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
@@ -122,37 +125,9 @@ void proxy_buf_free(struct proxy_buf *b)
 
 char *proxy_read_file(const char *path, size_t *len)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	char *s = NULL, err[PATH_MAX + 64];
+	if (os_read_file(path, PROXY_READ_MAX, &s, len, err, sizeof(err)) != 0)
 		return NULL;
-	size_t cap = 4096, n = 0;
-	char *s = malloc(cap);
-	for (;;) {
-		if (!s)
-			break;
-		if (n + 1 >= cap) {
-			char *t = realloc(s, cap * 2);
-			if (!t) {
-				free(s);
-				s = NULL;
-				break;
-			}
-			s = t;
-			cap *= 2;
-		}
-		ssize_t r = read(fd, s + n, cap - n - 1);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		n += (size_t)r;
-	}
-	close(fd);
-	if (s) {
-		s[n] = '\0';
-		if (len)
-			*len = n;
-	}
 	return s;
 }
 
@@ -198,10 +173,10 @@ char *proxy_include_copy(const struct proxy_spec *spec, const char *dst,
 			 char *err, size_t errlen)
 {
 	const char *name = spec->name ? spec->name : "proxy";
-	char *text = proxy_read_file(spec->include, NULL);
-	if (!text) {
-		snprintf(err, errlen, "%s: cannot read %s: %s", name,
-			 spec->include, strerror(errno));
+	char *text = NULL, why[PATH_MAX + 128];
+	if (os_read_file(spec->include, OS_MAX_TEXT_FILE, &text, NULL, why,
+			 sizeof(why)) != 0) {
+		snprintf(err, errlen, "%s: include %s", name, why);
 		return NULL;
 	}
 	for (size_t m = 0; m < spec->nmaps; m++) {
@@ -835,13 +810,8 @@ int proxy_start(const struct proxy_spec *spec, struct proxy *p, char *err,
 	p->kind = spec->kind;
 	p->pid = pid;
 	p->watchdog = spawn_watchdog(pid, &p->watchdog_fd);
-	{
-		char gp[PATH_MAX], num[32];
-		snprintf(gp, sizeof(gp), "%s/group.pid", spec->dir);
-		int n = snprintf(num, sizeof(num), "%d\n", (int)pid);
-		char ignored[64];
-		proxy_write_file(gp, num, (size_t)n, ignored, sizeof(ignored));
-	}
+	if (spec->reg)
+		os_runreg_proc(spec->reg, pid);
 
 	unsigned tmo = spec->start_timeout_ms ? spec->start_timeout_ms
 					      : PROXY_DEFAULT_START_MS;
@@ -942,87 +912,6 @@ char *proxy_error_log(const struct proxy *p)
 	if (!p || !p->error_log)
 		return NULL;
 	return proxy_read_file(p->error_log, NULL);
-}
-
-/* ---- stale runs ---- */
-
-static bool runs_a_proxy(pid_t pid)
-{
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
-	char *comm = proxy_read_file(path, NULL);
-	bool yes = comm && (strncmp(comm, "apache2", 7) == 0 ||
-			    strncmp(comm, "httpd", 5) == 0 ||
-			    strncmp(comm, "nginx", 5) == 0 ||
-			    strncmp(comm, "haproxy", 7) == 0);
-	free(comm);
-	return yes;
-}
-
-static int kill_pidfile(const char *path, const struct stat *sb, int type,
-			struct FTW *ftw)
-{
-	(void)sb;
-	size_t n = strlen(path);
-	if (type != FTW_F || n < 4 || strcmp(path + n - 4, ".pid") != 0)
-		return 0;
-	(void)ftw;
-	char *s = proxy_read_file(path, NULL);
-	long pid = s ? strtol(s, NULL, 10) : 0;
-	free(s);
-	if (pid <= 1 || pid == getpid())
-		return 0;
-	if (!runs_a_proxy((pid_t)pid))
-		return 0;
-	if (getpgid((pid_t)pid) == (pid_t)pid)
-		kill(-(pid_t)pid, SIGKILL);
-	else
-		kill((pid_t)pid, SIGKILL);
-	return 0;
-}
-
-static int remove_entry(const char *path, const struct stat *sb, int type,
-			struct FTW *ftw)
-{
-	(void)sb;
-	(void)ftw;
-	if (type == FTW_DP)
-		rmdir(path);
-	else
-		unlink(path);
-	return 0;
-}
-
-int proxy_reap_stale(const char *tmp)
-{
-	DIR *d = opendir(tmp);
-	if (!d)
-		return 0;
-	int cleaned = 0;
-	static const char prefix[] = "wssim-run-";
-	for (struct dirent *de; (de = readdir(d));) {
-		if (strncmp(de->d_name, prefix, sizeof(prefix) - 1) != 0)
-			continue;
-		char dir[PATH_MAX], owner[PATH_MAX + 16];
-		snprintf(dir, sizeof(dir), "%s/%s", tmp, de->d_name);
-		snprintf(owner, sizeof(owner), "%s/owner", dir);
-		struct stat st;
-		if (lstat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
-			continue;
-		char *s = proxy_read_file(owner, NULL);
-		long pid =
-		    strtol(s ? s : de->d_name + sizeof(prefix) - 1, NULL, 10);
-		free(s);
-		if (pid <= 0 || pid == getpid())
-			continue;
-		if (kill((pid_t)pid, 0) == 0 || errno == EPERM)
-			continue; /* its owner still runs */
-		nftw(dir, kill_pidfile, 16, FTW_PHYS);
-		nftw(dir, remove_entry, 16, FTW_PHYS | FTW_DEPTH);
-		cleaned++;
-	}
-	closedir(d);
-	return cleaned;
 }
 
 int proxy_gen_begin(const struct proxy_spec *spec, struct proxy_gen *g,

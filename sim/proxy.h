@@ -5,7 +5,8 @@
  * pasted in), waited for until its port answers, and stopped — with its
  * children — on every exit path (success, failure, timeout, SIGINT,
  * SIGTERM, and a crash or SIGKILL of wssim: its own process group and a
- * parent-death signal). Its error log is kept for reports and scanned for
+ * parent-death signal, and the run's record for the stale-run reaper,
+ * os_runreg.h). Its error log is kept for reports and scanned for
  * alerts. A missing binary is a clear error naming the package.
  *
  * This module blocks (fork/exec, polling the port for at most the start
@@ -19,6 +20,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "os_runreg.h"
 #include "scn.h"
 
 struct proxy_spec {
@@ -43,6 +45,9 @@ struct proxy_spec {
 	const char *ca_file;		  /* the run's test CA, for backend TLS
 					     (SSLProxyCACertificateFile) */
 	unsigned start_timeout_ms;	  /* 0: 5000 */
+	/* the run's record (os_runreg.h): every process started is noted
+	 * there for the stale-run reaper; NULL: not recorded */
+	struct os_runreg *reg;
 };
 
 struct proxy {
@@ -87,12 +92,6 @@ char *proxy_error_log(const struct proxy *p);
  * binary is missing). */
 int proxy_version(enum scn_comp_kind kind, const char *bin, char *out,
 		  size_t outlen, char *err, size_t errlen);
-
-/* Kill every process that a previous, SIGKILLed wssim left behind, and
- * remove its stale temp dirs: dirs named wssim-run-* under `tmp` whose
- * owner pid (in the dir's "owner" file) is dead. Returns the number
- * cleaned. */
-int proxy_reap_stale(const char *tmp);
 
 /* Pick a free loopback port for a proxy to listen on later: a random one
  * from PROXY_PORT_LOW up to the kernel's ephemeral range (so no outgoing

@@ -16,7 +16,7 @@ int proxy_haproxy_generate(const struct proxy_spec *spec, struct proxy_gen *g,
 	const char *d = spec->dir;
 	const char *name = spec->name ? spec->name : "haproxy";
 	bool https = spec->https_port > 0;
-	/* haproxy -db writes no pid file: proxy.c's group.pid serves; it
+	/* haproxy -db writes no pid file: the started pid serves; it
 	 * logs to stderr, which proxy.c keeps in stderr.log */
 	int r = proxy_gen_begin(spec, g, "haproxy.cfg", NULL, "stderr.log", err,
 				errlen);

@@ -3,12 +3,14 @@
 #include "run.h"
 
 #include <errno.h>
-#include <ftw.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "os_file.h"
+#include "os_tree.h"
 #include "run_int.h"
 
 static volatile bool interrupted;
@@ -28,29 +30,45 @@ static char *xstrdup(const char *s)
 	return s ? strdup(s) : NULL;
 }
 
+/* The run dir: a fresh mkdtemp under TMP (absolute), recorded in this
+ * user's private state dir so that a later run can clean up after this
+ * one if it is SIGKILLed; first, the cleanup after earlier dead runs. */
 static int make_dir(struct run *run, char *err, size_t errlen)
 {
 	const char *tmp = run->o->tmp ? run->o->tmp : getenv("TMPDIR");
 	if (!tmp || !*tmp)
 		tmp = "/tmp";
-	proxy_reap_stale(tmp);
-	char tmpl[512];
-	snprintf(tmpl, sizeof(tmpl), "%s/wssim-run-%d-XXXXXX", tmp,
-		 (int)getpid());
-	if (!mkdtemp(tmpl)) {
+	char shown[300], abs[PATH_MAX], state[PATH_MAX];
+	if (!realpath(tmp, abs)) {
 		snprintf(err, errlen, "cannot create a run dir under %s: %s",
-			 tmp, strerror(errno));
+			 os_path_show(tmp, shown, sizeof(shown)),
+			 strerror(errno));
+		return -1;
+	}
+	run->state_fd = os_state_dir(run->o->state_dir, abs, state,
+				     sizeof(state), err, errlen);
+	if (run->state_fd < 0)
+		return -1;
+	os_runreg_reap(run->state_fd, NULL);
+	if (os_runreg_open(&run->reg, run->state_fd, err, errlen) != 0)
+		return -1;
+	char tmpl[PATH_MAX];
+	if ((size_t)snprintf(tmpl, sizeof(tmpl), "%s/wssim-run-%d-XXXXXX", abs,
+			     (int)getpid()) >= sizeof(tmpl) ||
+	    !mkdtemp(tmpl)) {
+		snprintf(err, errlen, "cannot create a run dir under %s: %s",
+			 os_path_show(abs, shown, sizeof(shown)),
+			 strerror(errno));
 		return -1;
 	}
 	run->dir = strdup(tmpl);
-	char owner[600];
-	snprintf(owner, sizeof(owner), "%s/owner", tmpl);
-	FILE *fo = fopen(owner, "w");
-	if (fo) {
-		fprintf(fo, "%d\n", (int)getpid());
-		fclose(fo);
+	if (!run->dir || os_runreg_dir(&run->reg, tmpl) != 0) {
+		snprintf(err, errlen, "cannot record the run dir %s: %s",
+			 os_path_show(tmpl, shown, sizeof(shown)),
+			 strerror(errno));
+		return -1;
 	}
-	return run->dir ? 0 : -1;
+	return 0;
 }
 
 static void closed_nothing(uv_handle_t *h)
@@ -322,8 +340,6 @@ static void live_print(void *ctx, const struct sim_event *e)
 		e->failed ? "FAILED " : "", e->text ? e->text : "");
 }
 
-static int rm_tree(const char *dir);
-
 enum sim_outcome sim_run(const struct scn_file *f, const struct sim_run_opts *o,
 			 struct sim_report *r)
 {
@@ -339,6 +355,8 @@ enum sim_outcome sim_run(const struct scn_file *f, const struct sim_run_opts *o,
 	uint64_t t_start = uv_hrtime();
 	struct run run;
 	memset(&run, 0, sizeof(run));
+	run.state_fd = -1;
+	run.reg.fd = -1;
 	run.slots = calloc(f->nclients ? f->nclients : 1, sizeof(*run.slots));
 	run.f = f;
 	run.o = o;
@@ -394,42 +412,19 @@ enum sim_outcome sim_run(const struct scn_file *f, const struct sim_run_opts *o,
 	free(run.ca_path);
 	if (run.dir) {
 		if (o->keep && r->outcome != SIM_PASS) {
-			/* Renamed out of the wssim-run-* namespace, so no later
-			 * run reaps it as stale. */
-			char *kept = strdup(run.dir);
-			char *base = kept ? strstr(kept, "wssim-run-") : NULL;
-			if (base) {
-				memcpy(base, "wssim-kep-", 10);
-				if (rename(run.dir, kept) == 0) {
-					free(run.dir);
-					run.dir = kept;
-					kept = NULL;
-				}
-			}
-			free(kept);
+			/* kept where it is (its configs name their own paths);
+			 * no longer recorded, so no later run removes it */
 			r->kept_dir = run.dir;
 		} else {
-			rm_tree(run.dir);
+			os_tree_remove(run.dir, 0, 0, (uid_t)-1);
 			free(run.dir);
 		}
 	}
+	os_runreg_drop(&run.reg);
+	if (run.state_fd >= 0)
+		close(run.state_fd);
 	r->ms = (uv_hrtime() - t_start) / 1000000;
 	return r->outcome;
-}
-
-static int rm_one(const char *path, const struct stat *st, int flag,
-		  struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	remove(path);
-	return 0;
-}
-
-static int rm_tree(const char *dir)
-{
-	return nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 void sim_timing_free(struct sim_timing *t)

@@ -20,6 +20,9 @@ struct sim_run_opts {
 	const char *nginx_bin;
 	const char *haproxy_bin;
 	const char *tmp;	 /* NULL: $TMPDIR or /tmp */
+	/* the private state dir where runs are recorded for the stale-run
+	 * reaper (os_runreg.h); NULL: os_state_dir's default */
+	const char *state_dir;
 	uint64_t run_timeout_ms; /* whole run; 0: 120 s */
 	/* wss/https clients trust this CA file (PEM) instead of the run's
 	 * test CA (replay against a running setup); NULL: the test CA */

@@ -10,6 +10,7 @@
 
 #include "client.h"
 #include "mock_tomcat.h"
+#include "os_runreg.h"
 #include "proxy.h"
 #include "run.h"
 #include "hrsched.h"
@@ -41,7 +42,9 @@ struct run {
 	const struct scn_file *f;
 	const struct sim_run_opts *o;
 	struct sim_report *r;
-	char *dir;
+	char *dir;	      /* the run dir (absolute) */
+	int state_fd;	      /* the private state dir, or -1 */
+	struct os_runreg reg; /* this run's record in it */
 	struct tls_ca ca;
 	bool have_ca;
 	char *ca_path;

@@ -2,6 +2,7 @@
  * certificates, the mock Tomcats (in process, on the run's loop), the
  * proxies under test (children, via proxy.h), macro values, and the
  * backend stop/start steps. */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -173,9 +174,10 @@ static enum sim_outcome start_proxy(struct run *run, struct run_comp *c,
 	memset(&spec, 0, sizeof(spec));
 	spec.kind = d->kind;
 	spec.name = d->name;
-	char sub[300];
+	char sub[PATH_MAX];
 	snprintf(sub, sizeof(sub), "%s/%s", run->dir, d->name);
 	spec.dir = sub;
+	spec.reg = &run->reg;
 	spec.bin = bin_for(run, d->kind);
 	char *config = NULL, *include = NULL;
 	if (d->config) {

@@ -15,6 +15,7 @@ Each self-test file says what it expects in its leading comments:
 import glob
 import json
 import os
+import re
 import signal
 import subprocess
 import time
@@ -180,9 +181,18 @@ def check_reports(t, tmp):
 
 
 def check_keep(t, tmp):
+    check_keep_in(t, tmp)
+    # TMPDIR itself named like a run dir: the kept dir is found by its own
+    # name, not by a substring of the whole path
+    odd = os.path.join(tmp, "wssim-run-odd")
+    os.mkdir(odd)
+    check_keep_in(t, odd)
+
+
+def check_keep_in(t, tmp):
     code, out = wssim_run(t, tmp, "--keep", os.path.join(SELF, "fail", "ajp-expect-open.scn"))
     t.eq("--keep: the failing run exits 1", code, 1)
-    kept = glob.glob(os.path.join(tmp, "wssim-kep-*"))
+    kept = leftovers(tmp)
     t.eq("--keep: one run dir kept", len(kept), 1)
     if kept:
         t.check("--keep: the report says where", kept[0] in out, out[-1500:])
@@ -193,10 +203,16 @@ def check_keep(t, tmp):
                 text = f.read()
             t.check("--keep: it holds the scenario's ProxyPass with the real port",
                     "ProxyPass /examples ajp://127.0.0.1:" in text, text[-800:])
+            paths = re.findall(r'"(/[^"]*)"', text)
+            ours = [p for p in paths if p.startswith(tmp)]
+            t.check("--keep: the config names files in the run dir", ours, text[:800])
+            gone = [p for p in ours if not p.startswith(kept[0] + "/")
+                    or not os.path.isdir(os.path.dirname(p))]
+            t.eq("--keep: every path the kept config names is in the kept dir", gone, [])
     code, out = wssim_run(t, tmp, "--keep", os.path.join(SRC, "scenarios", "direct-http.scn"))
-    t.eq("--keep: a passing run keeps nothing", leftovers(tmp), [])
-    t.eq("--keep: the kept dir survives later runs",
-         len(glob.glob(os.path.join(tmp, "wssim-kep-*"))), 1)
+    t.eq("--keep: a passing run keeps nothing", leftovers(tmp), kept)
+    code, out = wssim_run(t, tmp, os.path.join(SRC, "scenarios", "direct-http.scn"))
+    t.eq("--keep: the kept dir survives later runs", leftovers(tmp), kept)
 
 
 EXTERNAL = """

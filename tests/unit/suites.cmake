@@ -1,6 +1,7 @@
 # One line per Check suite: wssim_check_suite(NAME LIBS... [SOURCES FILE...])
 # builds tests/unit/test_NAME.c (with the shared helper FILEs under
 # tests/unit/, if any).
+wssim_check_suite(os wssim_os)
 wssim_check_suite(proto_buf wssim_proto)
 wssim_check_suite(ajp wssim_proto)
 wssim_check_suite(pmd wssim_proto)

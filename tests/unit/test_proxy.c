@@ -8,6 +8,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -24,6 +25,7 @@
 
 #include "test_util.h"
 #include "check_main.h"
+#include "os_runreg.h"
 #include "proxy.h"
 #include "proxy_int.h"
 #include "tls_cert.h"
@@ -473,49 +475,69 @@ END_TEST
 
 START_TEST(reap_stale_dirs)
 {
-	/* a dead owner: a child that exited */
-	pid_t dead = fork();
-	if (dead == 0)
-		_exit(0);
-	waitpid(dead, NULL, 0);
-	char run[400], live[400], owner[500];
-	snprintf(run, sizeof(run), "%s/wssim-run-%d-abc", tmpdir, (int)dead);
-	snprintf(live, sizeof(live), "%s/wssim-run-%d-def", tmpdir,
-		 (int)getppid());
+	/* a run recorded in a private state dir, then "SIGKILLed" with all
+	 * its guards failed: a forked child makes the record and the run
+	 * dir, starts apache, disarms its watchdog and lets go of its
+	 * record (what its death does) but lives on, so that no PDEATHSIG
+	 * takes the proxy down */
+	char state[400], run[400], live[400];
+	snprintf(state, sizeof(state), "%s/state", tmpdir);
+	char err[512], path[PATH_MAX];
+	int sfd =
+	    os_state_dir(state, NULL, path, sizeof(path), err, sizeof(err));
+	ck_assert_msg(sfd >= 0, "%s", err);
+	snprintf(run, sizeof(run), "%s/wssim-run-dead", tmpdir);
+	snprintf(live, sizeof(live), "%s/wssim-run-live", tmpdir);
 	ck_assert_int_eq(mkdir(run, 0755), 0);
 	ck_assert_int_eq(mkdir(live, 0755), 0);
-	char err[512];
-	char num[32];
-	int n = snprintf(num, sizeof(num), "%d\n", (int)dead);
-	snprintf(owner, sizeof(owner), "%s/owner", run);
-	ck_assert_int_eq(
-	    proxy_write_file(owner, num, (size_t)n, err, sizeof(err)), 0);
-	n = snprintf(num, sizeof(num), "%d\n", (int)getppid());
-	snprintf(owner, sizeof(owner), "%s/owner", live);
-	ck_assert_int_eq(
-	    proxy_write_file(owner, num, (size_t)n, err, sizeof(err)), 0);
-
-	/* an apache whose guards all failed: start it in the stale dir and
-	 * disarm its watchdog */
 	snprintf(compdir, sizeof(compdir), "%s/front", run);
-	struct proxy_spec s;
-	spec_init(&s, SCN_APACHE, NULL);
-	struct proxy p;
-	start_ok(&s, &p);
-	pid_t g = p.pid;
-	kill(p.watchdog, SIGKILL);
-	waitpid(p.watchdog, NULL, 0);
-	close(p.watchdog_fd);
+	int ready[2];
+	ck_assert_int_eq(pipe(ready), 0);
+	pid_t owner = fork();
+	if (owner == 0) {
+		struct os_runreg reg;
+		if (os_runreg_open(&reg, sfd, err, sizeof(err)) != 0 ||
+		    os_runreg_dir(&reg, run) != 0)
+			_exit(1);
+		struct proxy_spec s;
+		spec_init(&s, SCN_APACHE, NULL);
+		s.reg = &reg;
+		struct proxy p;
+		if (proxy_start(&s, &p, err, sizeof(err)) != PROXY_OK)
+			_exit(2);
+		kill(p.watchdog, SIGKILL);
+		waitpid(p.watchdog, NULL, 0);
+		close(p.watchdog_fd);
+		close(reg.fd);
+		ssize_t w = write(ready[1], &p.pid, sizeof(p.pid));
+		(void)w;
+		pause();
+		_exit(0);
+	}
+	close(ready[1]);
+	pid_t g = 0;
+	ck_assert_int_eq(read(ready[0], &g, sizeof(g)), (ssize_t)sizeof(g));
+	close(ready[0]);
+	ck_assert_int_gt(group_live(g), 0);
 
-	ck_assert_int_eq(proxy_reap_stale(tmpdir), 1);
-	waitpid(g, NULL, 0); /* our own child here: reap it */
+	/* a live run (this process) is left alone */
+	struct os_runreg mine;
+	ck_assert_int_eq(os_runreg_open(&mine, sfd, err, sizeof(err)), 0);
+	ck_assert_int_eq(os_runreg_dir(&mine, live), 0);
+
+	struct os_reap_stats st;
+	ck_assert_int_eq(os_runreg_reap(sfd, &st), 1);
+	ck_assert_uint_eq(st.dirs, 1);
+	ck_assert_uint_ge(st.killed, 1);
 	ck_assert(wait_group_gone(g, 2000));
-	struct stat st;
-	ck_assert_int_ne(stat(run, &st), 0);
-	ck_assert_int_eq(stat(live, &st), 0);
-	ck_assert_int_eq(proxy_reap_stale(tmpdir), 0);
-	p.pid = 0;
-	proxy_stop(&p);
+	struct stat sb;
+	ck_assert_int_ne(stat(run, &sb), 0);
+	ck_assert_int_eq(stat(live, &sb), 0);
+	ck_assert_int_eq(os_runreg_reap(sfd, NULL), 0);
+	os_runreg_drop(&mine);
+	close(sfd);
+	kill(owner, SIGKILL);
+	waitpid(owner, NULL, 0);
 }
 END_TEST
 
