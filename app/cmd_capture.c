@@ -6,6 +6,7 @@
  * usage errors, 3 for an unreadable file or interface. */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,8 @@
 #include "cap_session.h"
 #include "cap_tls.h"
 #include "cmd.h"
+#include "os_file.h"
+#include "os_out.h"
 
 static const char usage_text[] =
     "usage: wssim capture -r FILE [options]\n"
@@ -42,6 +45,7 @@ static const char usage_text[] =
     "                   `wssim replay` execute (client sends with the "
     "recorded\n"
     "                   timing, the server's answers as expectations)\n"
+    "  --force          let -o write through a symlink or to a device\n"
     "  --json           one JSON document on stdout "
     "(docs/capture-json.md);\n"
     "                   the summary then goes to stderr\n"
@@ -101,32 +105,33 @@ static int parse_num(const char *opt, const char *s, long max, long *out)
 	return 0;
 }
 
-/* -o FILE.scn. Returns 0 or -1 (reported). No client connection is not
- * an error: there is nothing to replay, and the file is not written. */
-static int write_scn(struct cap_sessions *ss, const char *path,
-		     const char *source)
+/* -o FILE.scn, opened before the capture is read (out) and finished
+ * here: written beside the target and renamed into place. Returns 0 or -1
+ * (reported). No client connection is not an error: there is nothing to
+ * replay, and the file is not written. */
+static int write_scn(struct cap_sessions *ss, struct os_out *out,
+		     const char *path, const char *source)
 {
-	FILE *f = fopen(path, "w");
-	if (!f) {
-		fprintf(stderr, "wssim capture: %s: %s\n", path,
-			strerror(errno));
-		return -1;
-	}
-	int r = cap_scn_write(ss, source, f);
-	if (fclose(f) != 0 && r == 0)
-		r = CAP_SCN_EWRITE;
+	char shown[300], err[PATH_MAX + 300];
+	os_path_show(path, shown, sizeof(shown));
+	int r = cap_scn_write(ss, source, out->f);
 	if (r == CAP_SCN_EMPTY) {
-		remove(path);
+		os_out_discard(out);
 		fprintf(stderr,
 			"wssim capture: %s: not written: no HTTP or websocket "
 			"client connection in the capture\n",
-			path);
+			shown);
 		return 0;
 	}
 	if (r < 0) {
-		fprintf(stderr, "wssim capture: %s: %s\n", path,
-			r == CAP_SCN_ENOMEM ? "out of memory"
-					    : strerror(errno));
+		int e = errno;
+		os_out_discard(out);
+		fprintf(stderr, "wssim capture: %s: %s\n", shown,
+			r == CAP_SCN_ENOMEM ? "out of memory" : strerror(e));
+		return -1;
+	}
+	if (os_out_commit(out, err, sizeof(err)) != 0) {
+		fprintf(stderr, "wssim capture: %s\n", err);
 		return -1;
 	}
 	return 0;
@@ -141,7 +146,8 @@ int cmd_capture(int argc, char **argv)
 		O_SESSION,
 		O_NOREDACT,
 		O_CAP,
-		O_KEYLOG
+		O_KEYLOG,
+		O_FORCE
 	};
 	static const struct option opts[] = {
 	    {"count", required_argument, NULL, O_COUNT},
@@ -151,13 +157,14 @@ int cmd_capture(int argc, char **argv)
 	    {"no-redact", no_argument, NULL, O_NOREDACT},
 	    {"payload-cap", required_argument, NULL, O_CAP},
 	    {"keylog", required_argument, NULL, O_KEYLOG},
+	    {"force", no_argument, NULL, O_FORCE},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	const char *file = NULL, *iface = NULL, *filter = NULL, *scn = NULL;
 	const char *keylog = NULL;
 	long count = 0, duration = 0, cap = 0;
-	bool json = false;
+	bool json = false, force = false;
 	struct cap_session_opts so;
 	memset(&so, 0, sizeof(so));
 	int ch;
@@ -202,6 +209,9 @@ int cmd_capture(int argc, char **argv)
 		case O_KEYLOG:
 			keylog = optarg;
 			break;
+		case O_FORCE:
+			force = true;
+			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			return EXIT_OK;
@@ -237,12 +247,21 @@ int cmd_capture(int argc, char **argv)
 	}
 	if (scn && !so.payload_cap)
 		so.payload_cap = (size_t)1 << 20;
-	char err[512] = "";
+	char err[PATH_MAX + 300] = "";
+	/* -o is checked (and its temp file made) before anything is read:
+	 * a long capture must not end in "cannot write" */
+	struct os_out out = {0};
+	if (scn && os_out_open(&out, scn, force, err, sizeof(err)) != 0) {
+		fprintf(stderr, "wssim capture: -o %s\n", err);
+		return EXIT_ENV;
+	}
 	struct cap_keylog *kl = keylog ? cap_keylog_new() : NULL;
 	if (keylog && (!kl || cap_keylog_load(kl, keylog, err, sizeof(err)))) {
 		fprintf(stderr, "wssim capture: --keylog %s\n",
 			kl ? err : "out of memory");
 		cap_keylog_free(kl);
+		if (scn)
+			os_out_discard(&out);
 		return EXIT_ENV;
 	}
 	struct cap_sessions *ss = cap_sessions_new(&so);
@@ -259,6 +278,8 @@ int cmd_capture(int argc, char **argv)
 				   : NULL;
 	if (!ra) {
 		fprintf(stderr, "wssim capture: out of memory\n");
+		if (scn)
+			os_out_discard(&out);
 		cap_tls_filter_free(tf);
 		cap_sessions_free(ss);
 		cap_keylog_free(kl);
@@ -271,6 +292,8 @@ int cmd_capture(int argc, char **argv)
 	if (r < 0) {
 		fprintf(stderr, "wssim capture: %s\n",
 			err[0] ? err : cap_pcap_strerror(r));
+		if (scn)
+			os_out_discard(&out);
 		cap_reasm_free(ra);
 		cap_tls_filter_free(tf);
 		cap_sessions_free(ss);
@@ -322,7 +345,7 @@ int cmd_capture(int argc, char **argv)
 	} else {
 		cap_sessions_write_summary(ss, stdout);
 	}
-	if (scn && write_scn(ss, scn, file ? file : iface) < 0)
+	if (scn && write_scn(ss, &out, scn, file ? file : iface) < 0)
 		code = EXIT_ENV;
 	fprintf(json ? stderr : stdout,
 		"%llu packets, %llu TCP segments, %llu connections; skipped: "

@@ -96,6 +96,7 @@ static const char usage_text[] =
     "reports:\n"
     "  --junit FILE      JUnit XML report\n"
     "  --json FILE       JSON report (docs/report.md; - for stdout)\n"
+    "  --force           let them write through a symlink or to a device\n"
     "  --timeout SECONDS limit for the whole replay (default 120)\n"
     "  -v, --verbose     show every event as it happens\n"
     "  --color, --no-color colour on the console (default: on a TTY)\n"
@@ -344,7 +345,8 @@ int cmd_replay(int argc, char **argv)
 	if (r.nclients > 1 &&
 	    replay_timing_overall(&r, overall, sizeof(overall)))
 		printf("  %s\n", overall);
-	int code = report_finish("wssim replay", &r, 1, rop.junit, rop.json);
+	int code = report_finish("wssim replay", &r, 1, rop.junit, rop.json,
+				 rop.force);
 	sim_report_free(&r);
 	scn_free(f);
 	return code;

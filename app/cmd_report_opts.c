@@ -25,6 +25,9 @@ int report_opt(const char *who, int ch, const char *arg, struct report_opts *ro,
 	case RO_NOCOLOR:
 		ro->color = 0;
 		return 1;
+	case RO_FORCE:
+		ro->force = true;
+		return 1;
 	case RO_TIMEOUT:
 		v = strtol(arg, &end, 10);
 		if (!*arg || *end || v < 1 || v > 86400) {

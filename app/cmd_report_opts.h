@@ -1,6 +1,6 @@
 /* The options `wssim run` and `wssim replay` share: where the reports go
- * (--junit, --json), console colour (--color, --no-color), the run's time
- * limit (--timeout SECONDS) and -v; and how both say an unknown option. */
+ * (--junit, --json, --force), console colour (--color, --no-color), the run's
+ * time limit (--timeout SECONDS) and -v; and how both say an unknown option. */
 #ifndef WSSIM_CMD_REPORT_OPTS_H
 #define WSSIM_CMD_REPORT_OPTS_H
 
@@ -17,6 +17,7 @@ enum {
 	RO_TIMEOUT,
 	RO_COLOR,
 	RO_NOCOLOR,
+	RO_FORCE,
 };
 
 /* Their struct option entries, for a command's table. */
@@ -26,18 +27,20 @@ enum {
 	    {"timeout", required_argument, NULL, RO_TIMEOUT},                  \
 	    {"verbose", no_argument, NULL, 'v'},                               \
 	    {"color", no_argument, NULL, RO_COLOR},                            \
+	    {"no-color", no_argument, NULL, RO_NOCOLOR},                       \
 	{                                                                      \
-		"no-color", no_argument, NULL, RO_NOCOLOR                      \
+		"force", no_argument, NULL, RO_FORCE                           \
 	}
 
 struct report_opts {
 	const char *junit, *json; /* report files, or NULL */
-	int color; /* 1 on, 0 off, -1 when the console is a tty */
+	int color;  /* 1 on, 0 off, -1 when the console is a tty */
+	bool force; /* write them through a symlink or to a device */
 };
 
 #define REPORT_OPTS_INIT                                                       \
 	{                                                                      \
-		NULL, NULL, -1                                                 \
+		NULL, NULL, -1, false                                          \
 	}
 
 /* Take getopt's `ch` (with `arg`) if it is a shared option, into ro and

@@ -34,6 +34,9 @@ static const char usage_text[] =
     "stderr)\n"
     "  --junit FILE        JUnit XML report\n"
     "  --json FILE         JSON report (docs/report.md; - for stdout)\n"
+    "  --force             let --junit/--json write through a symlink or "
+    "to a\n"
+    "                      device (refused by default)\n"
     "  --keep              keep the config, logs and certificates of a "
     "failed run\n"
     "  --apache-bin PATH   the apache2 to test (default: apache2 on "
@@ -279,7 +282,8 @@ int cmd_run(int argc, char **argv)
 			report_console_total(con, rs, ran, use_color);
 		if (tap)
 			report_tap(stdout, rs, ran);
-		code = report_finish("wssim run", rs, ran, ro.junit, ro.json);
+		code = report_finish("wssim run", rs, ran, ro.junit, ro.json,
+				     ro.force);
 		for (size_t i = 0; i < fs.n; i++)
 			sim_report_free(&rs[i]);
 		free(rs);

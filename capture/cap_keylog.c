@@ -7,6 +7,10 @@
 #include <string.h>
 
 #include "cap_tls.h"
+#include "os_file.h"
+
+/* The largest key log read: a million TLS connections' secrets. */
+#define CAP_KEYLOG_MAX_FILE (256u << 20)
 
 struct cap_keylog {
 	struct cap_keylog_entry **slots; /* cap slots, NULL when free */
@@ -221,43 +225,12 @@ int cap_keylog_parse(struct cap_keylog *kl, const char *text, size_t len,
 int cap_keylog_load(struct cap_keylog *kl, const char *path, char *err,
 		    size_t errlen)
 {
-	FILE *fp = fopen(path, "rb");
-	if (!fp) {
-		int e = errno;
-		snprintf(err, errlen, "%s: %s", path, strerror(e));
-		errno = e;
-		return CAP_TLS_E_KEYLOG_IO;
-	}
+	/* a regular file of bounded size: a FIFO or /dev/zero is refused
+	 * at once, not read until memory runs out */
 	char *buf = NULL;
-	size_t n = 0, cap = 0;
-	for (;;) {
-		if (n == cap) {
-			size_t nc = cap ? cap * 2 : 65536;
-			char *nb = realloc(buf, nc);
-			if (!nb) {
-				free(buf);
-				fclose(fp);
-				snprintf(err, errlen, "%s: out of memory",
-					 path);
-				return CAP_TLS_E_NOMEM;
-			}
-			buf = nb;
-			cap = nc;
-		}
-		size_t r = fread(buf + n, 1, cap - n, fp);
-		n += r;
-		if (r == 0)
-			break;
-	}
-	if (ferror(fp)) {
-		int e = errno;
-		snprintf(err, errlen, "%s: %s", path, strerror(e));
-		free(buf);
-		fclose(fp);
-		errno = e;
-		return CAP_TLS_E_KEYLOG_IO;
-	}
-	fclose(fp);
+	size_t n = 0;
+	if (os_read_file(path, CAP_KEYLOG_MAX_FILE, &buf, &n, err, errlen) != 0)
+		return errno == ENOMEM ? CAP_TLS_E_NOMEM : CAP_TLS_E_KEYLOG_IO;
 	int r = cap_keylog_parse(kl, buf, n, path, err, errlen);
 	free(buf);
 	return r;

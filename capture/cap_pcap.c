@@ -12,8 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cap_pcap.h"
+#include "os_file.h"
 
 #ifndef DLT_LINUX_SLL2
 #define DLT_LINUX_SLL2 276
@@ -340,17 +342,14 @@ static bool linktype_known(int lt)
 	       CAP_PCAP_E_LINKTYPE;
 }
 
-/* Whether `path` starts with the magic of a classic pcap file with
- * 16-byte record headers (either byte order, micro- or nanoseconds). */
-static bool classic_pcap(const char *path)
+/* Whether the file open at `fd` starts with the magic of a classic pcap
+ * file with 16-byte record headers (either byte order, micro- or
+ * nanoseconds). Read in place (pread): the path is not opened again, so
+ * it cannot have been swapped for something else meanwhile. */
+static bool classic_pcap(int fd)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return false;
 	uint8_t m[4];
-	size_t n = fread(m, 1, sizeof(m), f);
-	fclose(f);
-	if (n < 4)
+	if (fd < 0 || pread(fd, m, sizeof(m), 0) != (ssize_t)sizeof(m))
 		return false;
 	uint32_t magic = rd32(m);
 	return magic == 0xa1b2c3d4 || magic == 0xd4c3b2a1 ||
@@ -372,26 +371,25 @@ static struct cap_pcap *source_new(pcap_t *pc, const char *name, bool file)
 	p->linktype = pcap_datalink(pc);
 	if (file && pcap_file(pc)) {
 		p->good_off = ftell(pcap_file(pc));
-		p->classic = classic_pcap(name);
+		p->classic = classic_pcap(fileno(pcap_file(pc)));
 		p->snapshot = pcap_snapshot(pc);
 	}
 	return p;
 }
 
-/* Why `path` could not be opened as a capture, in words a user can act
- * on. */
-static int explain_open_failure(const char *path, const char *pcap_msg,
+/* Why the file open at `fd` (named `path`) could not be read as a
+ * capture, in words a user can act on. */
+static int explain_open_failure(int fd, const char *path, const char *pcap_msg,
 				char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		set_err(err, errlen, "%s: cannot open: %s", path,
+	uint8_t m[24];
+	ssize_t got = pread(fd, m, sizeof(m), 0);
+	if (got < 0) {
+		set_err(err, errlen, "%s: cannot read: %s", path,
 			strerror(errno));
 		return CAP_PCAP_E_OPEN;
 	}
-	uint8_t m[24];
-	size_t n = fread(m, 1, sizeof(m), f);
-	fclose(f);
+	size_t n = (size_t)got;
 	uint32_t magic = n >= 4 ? rd32(m) : 0;
 	bool known = magic == 0xa1b2c3d4 || magic == 0xd4c3b2a1 ||
 		     magic == 0xa1b23c4d || magic == 0x4d3cb2a1 ||
@@ -423,9 +421,11 @@ int cap_pcap_open_file(struct cap_pcap **out, const char *path, char *err,
 	*out = NULL;
 	/* pcap_open_offline, with a big stdio buffer ("-" is stdin) */
 	bool is_stdin = strcmp(path, "-") == 0;
-	FILE *f = is_stdin ? stdin : fopen(path, "rb");
+	/* a regular file only: a FIFO, a directory or /dev/zero is refused
+	 * before anything blocks or grows (stdin may be a pipe) */
+	FILE *f = is_stdin ? stdin : os_fopen_regular(path, 0, err, errlen);
 	if (!f)
-		return explain_open_failure(path, strerror(errno), err, errlen);
+		return CAP_PCAP_E_OPEN;
 	/* not for stdin: libpcap leaves stdin open at pcap_close, and it
 	 * would keep a buffer we free */
 	char *iobuf = is_stdin ? NULL : aligned_alloc(4096, FILE_BUFFER);
@@ -435,10 +435,14 @@ int cap_pcap_open_file(struct cap_pcap **out, const char *path, char *err,
 	}
 	pcap_t *pc = pcap_fopen_offline(f, ebuf);
 	if (!pc) {
+		int rc = is_stdin ? (set_err(err, errlen, "%s: %s", path, ebuf),
+				     CAP_PCAP_E_FORMAT)
+				  : explain_open_failure(fileno(f), path, ebuf,
+							 err, errlen);
 		if (!is_stdin)
 			fclose(f);
 		free(iobuf);
-		return explain_open_failure(path, ebuf, err, errlen);
+		return rc;
 	}
 	int lt = pcap_datalink(pc);
 	if (!linktype_known(lt)) {

@@ -47,6 +47,15 @@ char *os_path_show(const char *path, char *out, size_t outlen)
 	return out;
 }
 
+const char *os_err_why(const char *err, const char *path)
+{
+	char shown[256];
+	size_t n = strlen(os_path_show(path, shown, sizeof(shown)));
+	if (!strncmp(err, shown, n) && err[n] == ':' && err[n + 1] == ' ')
+		return err + n + 2;
+	return err;
+}
+
 const char *os_file_kind(mode_t mode)
 {
 	if (S_ISREG(mode))

@@ -49,6 +49,10 @@ int os_read_fd(int fd, const char *path, size_t max, char **out, size_t *len,
  * \n, \t, \\ or \xHH; cut with "..." to fit outlen. Returns out. */
 char *os_path_show(const char *path, char *out, size_t outlen);
 
+/* The "why" of a message these functions wrote for `path` ("PATH: why"),
+ * for a caller that names the file itself. */
+const char *os_err_why(const char *err, const char *path);
+
 /* What a st_mode is, for messages: "a directory", "a FIFO", ... */
 const char *os_file_kind(mode_t mode);
 

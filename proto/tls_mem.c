@@ -17,10 +17,12 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <openssl/buffer.h>
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
+#include "os_file.h"
 #include "proto_err.h"
 
 /* An empty memory BIO whose buffer grew past this is replaced. */
@@ -156,9 +158,28 @@ static SSL_CTX *tls_ctx_fail(SSL_CTX *ctx, char *err, size_t errlen,
 	return NULL;
 }
 
+/* A PEM file a user named must be a regular file of sane size before
+ * OpenSSL opens it: a FIFO or /dev/zero would block or grow without end. */
+#define TLS_PEM_MAX (1u << 20)
+static bool pem_file_ok(const char *path, char *err, size_t errlen)
+{
+	char why[600];
+	int fd = os_open_regular(path, TLS_PEM_MAX, NULL, why, sizeof(why));
+	if (fd < 0) {
+		if (err && errlen)
+			snprintf(err, errlen, "%s", why);
+		return false;
+	}
+	close(fd);
+	return true;
+}
+
 SSL_CTX *tls_ctx_server_files(const char *cert_pem, const char *key_pem,
 			      char *err, size_t errlen)
 {
+	if (!pem_file_ok(cert_pem, err, errlen) ||
+	    !pem_file_ok(key_pem, err, errlen))
+		return NULL;
 	SSL_CTX *ctx = tls_ctx_new(true, err, errlen);
 	if (ctx == NULL)
 		return NULL;
@@ -209,6 +230,10 @@ SSL_CTX *tls_ctx_client(const char *ca_pem, bool insecure, char *err,
 		return ctx;
 	}
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	if (ca_pem && !pem_file_ok(ca_pem, err, errlen)) {
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
 	if (ca_pem) {
 		if (SSL_CTX_load_verify_locations(ctx, ca_pem, NULL) != 1) {
 			char what[512];

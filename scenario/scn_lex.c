@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "os_file.h"
 #include "scn_int.h"
 
 void scn_lex_init(struct scn_parser *p, const char *name, const char *src,
@@ -33,7 +34,9 @@ void scn_lex_done(struct scn_parser *p)
 void scn_error_set(struct scn_error *err, const char *name, const char *src,
 		   size_t len, struct scn_pos pos, const char *msg)
 {
-	snprintf(err->file, sizeof(err->file), "%s", name);
+	/* shown with its control characters escaped: a file name with a
+	 * newline must not forge a line of the report */
+	os_path_show(name, err->file, sizeof(err->file));
 	err->line = pos.line;
 	err->col = pos.col;
 	snprintf(err->message, sizeof(err->message), "%s", msg);
@@ -45,8 +48,13 @@ void scn_error_set(struct scn_error *err, const char *name, const char *src,
 		if (src[i] == '\n')
 			l++;
 	size_t n = 0;
-	while (i < len && src[i] != '\n' && n + 1 < sizeof(err->text))
-		err->text[n++] = src[i++];
+	while (i < len && src[i] != '\n' && n + 1 < sizeof(err->text)) {
+		unsigned char c = (unsigned char)src[i++];
+		/* the line is echoed to a terminal: no raw escapes */
+		err->text[n++] =
+		    (c < 0x20 && c != '\t' && c != '\r') || c == 0x7f ? '?'
+								      : (char)c;
+	}
 	if (n && err->text[n - 1] == '\r')
 		n--;
 	err->text[n] = 0;
@@ -289,6 +297,51 @@ static bool word_char(int c)
 	       c != '}';
 }
 
+/* A character outside strings that looks like a space or like nothing at
+ * all (an editor's no-break space, a byte order mark in mid-file, a
+ * zero-width space): named, since the error's caret would point at what
+ * the user cannot see. Returns its length in bytes, 0 if it is not one. */
+static size_t invisible(const struct scn_parser *p, unsigned *cp,
+			const char **what)
+{
+	int c0 = peekc(p, 0), c1 = peekc(p, 1), c2 = peekc(p, 2);
+	if (c0 == 0xc2 && c1 == 0xa0) {
+		*cp = 0xa0;
+		*what = "a no-break space";
+		return 2;
+	}
+	if (c0 != 0xe2 && c0 != 0xef && c0 != 0xe3)
+		return 0;
+	if (c1 < 0x80 || c2 < 0x80)
+		return 0;
+	unsigned u = ((unsigned)(c0 & 0x0f) << 12) |
+		     ((unsigned)(c1 & 0x3f) << 6) | (unsigned)(c2 & 0x3f);
+	*cp = u;
+	if (u == 0xfeff)
+		*what = "a byte order mark (BOM)";
+	else if (u >= 0x200b && u <= 0x200f)
+		*what = "a zero-width character";
+	else if ((u >= 0x2000 && u <= 0x200a) || u == 0x202f || u == 0x205f ||
+		 u == 0x3000)
+		*what = "a Unicode space";
+	else if (u == 0x2028 || u == 0x2029 || u == 0x2060)
+		*what = "an invisible separator";
+	else
+		return 0;
+	return 3;
+}
+
+static void refuse_invisible(struct scn_parser *p)
+{
+	unsigned cp;
+	const char *what;
+	if (invisible(p, &cp, &what))
+		scn_fail(p, here(p),
+			 "invisible character U+%04X (%s) outside a string: "
+			 "delete it or type a plain space",
+			 cp, what);
+}
+
 /* A bare word; a `${` (or `$${`) inside runs to its balancing `}`. */
 static void lex_word(struct scn_parser *p, struct scn_tok *t)
 {
@@ -321,6 +374,7 @@ static void lex_word(struct scn_parser *p, struct scn_tok *t)
 		}
 		if (!word_char(c))
 			break;
+		refuse_invisible(p);
 		adv(p);
 	}
 	t->len = p->off - t->off;

@@ -4,10 +4,12 @@
  * components, at least one client). Errors unwind with longjmp to
  * scn_parse_string, which frees the partial tree. */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "os_file.h"
 #include "scn_int.h"
 
 /* Names of components and clients share one namespace. */
@@ -131,6 +133,12 @@ static int parse_text(const char *name, const char *text, size_t len,
 	memset(&p, 0, sizeof(p));
 	memset(err, 0, sizeof(*err));
 	*out = NULL;
+	/* a UTF-8 byte order mark, as some editors save: not part of the
+	 * text (nothing shows it, so an error at it would make no sense) */
+	if (len >= 3 && !memcmp(text, "\xef\xbb\xbf", 3)) {
+		text += 3;
+		len -= 3;
+	}
 	scn_lex_init(&p, name, text, len);
 	p.err = err;
 	p.topology = topology;
@@ -172,46 +180,15 @@ static int parse_file(const char *path, bool topology, struct scn_file **out,
 		      struct scn_error *err)
 {
 	struct scn_pos none = {0, 0};
-	char msg[256];
 	*out = NULL;
 	memset(err, 0, sizeof(*err));
-	FILE *fp = fopen(path, "rb");
-	if (!fp) {
-		snprintf(msg, sizeof(msg), "cannot open: %s", strerror(errno));
-		scn_error_set(err, path, NULL, 0, none, msg);
+	char *buf = NULL, why[PATH_MAX + 300];
+	size_t len = 0;
+	if (os_read_file(path, OS_MAX_TEXT_FILE, &buf, &len, why,
+			 sizeof(why)) != 0) {
+		scn_error_set(err, path, NULL, 0, none, os_err_why(why, path));
 		return -1;
 	}
-	char *buf = NULL;
-	size_t len = 0, cap = 0;
-	for (;;) {
-		if (len == cap) {
-			size_t ncap = cap ? cap * 2 : 4096;
-			char *nb = realloc(buf, ncap + 1);
-			if (!nb) {
-				free(buf);
-				fclose(fp);
-				scn_error_set(err, path, NULL, 0, none,
-					      "out of memory");
-				return -1;
-			}
-			buf = nb;
-			cap = ncap;
-		}
-		size_t n = fread(buf + len, 1, cap - len, fp);
-		len += n;
-		if (n == 0)
-			break;
-	}
-	if (ferror(fp)) {
-		int e = errno;
-		free(buf);
-		fclose(fp);
-		snprintf(msg, sizeof(msg), "cannot read: %s", strerror(e));
-		scn_error_set(err, path, NULL, 0, none, msg);
-		return -1;
-	}
-	fclose(fp);
-	buf[len] = 0;
 	int rc = parse_text(path, buf, len, topology, out, err);
 	free(buf);
 	return rc;

@@ -3,10 +3,14 @@
 #include "report.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "os_file.h"
+#include "os_out.h"
 
 static const char *outcome_word(enum sim_outcome o)
 {
@@ -180,11 +184,8 @@ static void xml(FILE *f, const char *s)
 	}
 }
 
-int report_junit(const char *path, const struct sim_report *rs, size_t n)
+int report_junit(FILE *f, const struct sim_report *rs, size_t n)
 {
-	FILE *f = fopen(path, "w");
-	if (!f)
-		return -1;
 	fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites "
 		   "name=\"wssim\">\n");
 	for (size_t i = 0; i < n; i++) {
@@ -241,7 +242,7 @@ int report_junit(const char *path, const struct sim_report *rs, size_t n)
 		fprintf(f, "  </testsuite>\n");
 	}
 	fprintf(f, "</testsuites>\n");
-	return fclose(f) == 0 ? 0 : -1;
+	return ferror(f) ? -1 : 0;
 }
 
 static void js(FILE *f, const char *s)
@@ -315,11 +316,8 @@ static void js_timing(FILE *f, const struct sim_timing *t)
 }
 
 /* Schema: docs/report.md ("wssim-report", version 1). */
-int report_json(const char *path, const struct sim_report *rs, size_t n)
+int report_json(FILE *f, const struct sim_report *rs, size_t n)
 {
-	FILE *f = strcmp(path, "-") ? fopen(path, "w") : stdout;
-	if (!f)
-		return -1;
 	size_t c[5];
 	counts(rs, n, c);
 	fprintf(f,
@@ -366,21 +364,44 @@ int report_json(const char *path, const struct sim_report *rs, size_t n)
 	fprintf(f, "]}\n");
 	if (f == stdout)
 		return fflush(f) == 0 ? 0 : -1;
-	return fclose(f) == 0 ? 0 : -1;
+	return ferror(f) ? -1 : 0;
+}
+
+/* Write one report file through os_out (beside its target, renamed into
+ * place; a symlink or device refused unless `force`). */
+static int report_file(const char *who, const char *path, bool force,
+		       int (*emit)(FILE *, const struct sim_report *, size_t),
+		       const struct sim_report *rs, size_t n)
+{
+	char err[PATH_MAX + 300];
+	struct os_out o;
+	if (os_out_open(&o, path, force, err, sizeof(err)) != 0) {
+		fprintf(stderr, "%s: %s\n", who, err);
+		return -1;
+	}
+	if (emit(o.f, rs, n) != 0) {
+		os_out_discard(&o);
+		char shown[300];
+		fprintf(stderr, "%s: %s: cannot write: %s\n", who,
+			os_path_show(path, shown, sizeof(shown)),
+			strerror(errno));
+		return -1;
+	}
+	if (os_out_commit(&o, err, sizeof(err)) != 0) {
+		fprintf(stderr, "%s: %s\n", who, err);
+		return -1;
+	}
+	return 0;
 }
 
 int report_finish(const char *who, const struct sim_report *rs, size_t n,
-		  const char *junit, const char *json)
+		  const char *junit, const char *json, bool force)
 {
 	int code = report_exit_code(rs, n);
-	if (junit && report_junit(junit, rs, n) < 0) {
-		fprintf(stderr, "%s: %s: %s\n", who, junit, strerror(errno));
+	if (junit && report_file(who, junit, force, report_junit, rs, n) < 0)
 		code = 3;
-	}
-	if (json && report_json(json, rs, n) < 0) {
-		fprintf(stderr, "%s: %s: %s\n", who, json, strerror(errno));
+	if (json && report_file(who, json, force, report_json, rs, n) < 0)
 		code = 3;
-	}
 	if (sim_interrupted() && code == 0)
 		code = 3;
 	return code;

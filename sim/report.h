@@ -17,20 +17,23 @@ void report_console(FILE *f, const struct sim_report *r, bool color);
 void report_console_total(FILE *f, const struct sim_report *rs, size_t n,
 			  bool color);
 void report_tap(FILE *f, const struct sim_report *rs, size_t n);
-/* Return 0, or -1 with errno (the file could not be written). */
-int report_junit(const char *path, const struct sim_report *rs, size_t n);
-int report_json(const char *path, const struct sim_report *rs, size_t n);
+/* JUnit XML and JSON to a stream. Return 0, or -1 if the stream had a
+ * write error. */
+int report_junit(FILE *f, const struct sim_report *rs, size_t n);
+int report_json(FILE *f, const struct sim_report *rs, size_t n);
 
 /* The exit code for a set of reports: 2 if any scenario was wrong, else
  * 3 if any environment error, else 1 if any expectation failed, else 0. */
 int report_exit_code(const struct sim_report *rs, size_t n);
 
 /* The end of a command that ran scenarios: write the JUnit and JSON files
- * asked for (NULL: not asked) and return the exit code: report_exit_code,
- * or 3 when a file could not be written (said on stderr after `who`, e.g.
- * "wssim run") or the run was interrupted. */
+ * asked for (NULL: not asked; "-" is stdout) as os_out does (to a temp
+ * file beside the target, renamed into place; an existing symlink, FIFO
+ * or device refused unless `force`) and return the exit code:
+ * report_exit_code, or 3 when a file could not be written (said on stderr
+ * after `who`, e.g. "wssim run") or the run was interrupted. */
 int report_finish(const char *who, const struct sim_report *rs, size_t n,
-		  const char *junit, const char *json);
+		  const char *junit, const char *json, bool force);
 
 /* Serialise a report (without its observer log and replay timing: `wssim
  * run -j`'s workers) to a file descriptor, and read it back. Return 0 or

@@ -378,7 +378,10 @@ START_TEST(reports_show_timing)
 	ck_assert_msg(strstr(text, "rec.scn:8: timing: line 8"), "%s", text);
 	free(text);
 
-	ck_assert_int_eq(report_json(json, &r, 1), 0);
+	FILE *jsonf = fopen(json, "w");
+	ck_assert_ptr_nonnull(jsonf);
+	ck_assert_int_eq(report_json(jsonf, &r, 1), 0);
+	ck_assert_int_eq(fclose(jsonf), 0);
 	text = slurp(json);
 	ck_assert_msg(strstr(text, "\"timing\":{\"text\":\"4 sent, 6 received; "
 				   "drift p50 "),
@@ -401,7 +404,10 @@ START_TEST(reports_show_timing)
 	ck_assert_msg(strstr(text, "\"timing\":null"), "%s", text);
 	free(text);
 
-	ck_assert_int_eq(report_junit(junit, &r, 1), 0);
+	FILE *junitf = fopen(junit, "w");
+	ck_assert_ptr_nonnull(junitf);
+	ck_assert_int_eq(report_junit(junitf, &r, 1), 0);
+	ck_assert_int_eq(fclose(junitf), 0);
 	text = slurp(junit);
 	ck_assert_msg(strstr(text, "<system-out>open\ntiming: 4 sent, 6 "
 				   "received; drift p50"),

@@ -632,7 +632,7 @@ START_TEST(missing_file)
 	ck_assert_str_eq(err.file, DATA "/no-such.scn");
 	ck_assert_int_eq(scn_parse_file(DATA, &f, &err), -1);
 	ck_assert_uint_eq(err.line, 0);
-	ck_assert_str_eq(err.message, "cannot read: Is a directory");
+	ck_assert_str_eq(err.message, "is a directory, not a regular file");
 }
 END_TEST
 
