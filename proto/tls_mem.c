@@ -161,13 +161,14 @@ static SSL_CTX *tls_ctx_fail(SSL_CTX *ctx, char *err, size_t errlen,
 /* A PEM file a user named must be a regular file of sane size before
  * OpenSSL opens it: a FIFO or /dev/zero would block or grow without end. */
 #define TLS_PEM_MAX (1u << 20)
-static bool pem_file_ok(const char *path, char *err, size_t errlen)
+static bool pem_file_ok(const char *role, const char *path, char *err,
+			size_t errlen)
 {
 	char why[600];
 	int fd = os_open_regular(path, TLS_PEM_MAX, NULL, why, sizeof(why));
 	if (fd < 0) {
 		if (err && errlen)
-			snprintf(err, errlen, "%s", why);
+			snprintf(err, errlen, "%s %s", role, why);
 		return false;
 	}
 	close(fd);
@@ -177,8 +178,8 @@ static bool pem_file_ok(const char *path, char *err, size_t errlen)
 SSL_CTX *tls_ctx_server_files(const char *cert_pem, const char *key_pem,
 			      char *err, size_t errlen)
 {
-	if (!pem_file_ok(cert_pem, err, errlen) ||
-	    !pem_file_ok(key_pem, err, errlen))
+	if (!pem_file_ok("certificate", cert_pem, err, errlen) ||
+	    !pem_file_ok("key", key_pem, err, errlen))
 		return NULL;
 	SSL_CTX *ctx = tls_ctx_new(true, err, errlen);
 	if (ctx == NULL)
@@ -230,7 +231,7 @@ SSL_CTX *tls_ctx_client(const char *ca_pem, bool insecure, char *err,
 		return ctx;
 	}
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
-	if (ca_pem && !pem_file_ok(ca_pem, err, errlen)) {
+	if (ca_pem && !pem_file_ok("CA file", ca_pem, err, errlen)) {
 		SSL_CTX_free(ctx);
 		return NULL;
 	}

@@ -675,6 +675,18 @@ START_TEST(context_errors)
 					  err, sizeof(err)));
 	ck_assert_msg(strstr(err, "CA file /nonexistent-wssim/ca.pem"), "%s",
 		      err);
+	/* A FIFO or a device is refused before OpenSSL opens it (it would
+	 * block, or read for ever). */
+	err[0] = '\0';
+	ck_assert_ptr_null(
+	    tls_ctx_client("/dev/zero", false, err, sizeof(err)));
+	ck_assert_msg(strstr(err, "CA file /dev/zero: is a character device"),
+		      "%s", err);
+	err[0] = '\0';
+	ck_assert_ptr_null(
+	    tls_ctx_server_files(cert_file, "/dev/urandom", err, sizeof(err)));
+	ck_assert_msg(strstr(err, "key /dev/urandom: is a character device"),
+		      "%s", err);
 	/* A key file is no CA file. */
 	err[0] = '\0';
 	ck_assert_ptr_null(tls_ctx_client(key_file, false, err, sizeof(err)));
