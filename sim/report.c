@@ -40,13 +40,26 @@ static void indent(FILE *f, const char *text, const char *pad)
 	}
 }
 
+/* A scenario's path or title on the console or in TAP: control
+ * characters escaped, so a file named "x\n  PASS y" forges no line. */
+struct shown {
+	char path[PATH_MAX + 64], title[512];
+};
+static void show(struct shown *s, const struct sim_report *r)
+{
+	os_path_show(r->path, s->path, sizeof(s->path));
+	os_path_show(r->title ? r->title : "", s->title, sizeof(s->title));
+}
+
 void report_console(FILE *f, const struct sim_report *r, bool color)
 {
+	struct shown sh;
+	show(&sh, r);
 	const char *red = C(color, "\033[31m"), *green = C(color, "\033[32m"),
 		   *yellow = C(color, "\033[33m"), *bold = C(color, "\033[1m"),
 		   *off = C(color, "\033[0m");
-	fprintf(f, "%s%s%s%s%s\n", bold, r->path, r->title ? ": " : "",
-		r->title ? r->title : "", off);
+	fprintf(f, "%s%s%s%s%s\n", bold, sh.path, r->title ? ": " : "",
+		sh.title, off);
 	for (size_t i = 0; i < r->nclients; i++) {
 		const struct sim_client_report *c = &r->clients[i];
 		fprintf(f, "  %s%s%s %s: %s\n", c->passed ? green : red,
@@ -57,7 +70,7 @@ void report_console(FILE *f, const struct sim_report *r, bool color)
 		if (c->passed)
 			continue;
 		if (c->failure)
-			fprintf(f, "    %s:%u: %s\n", r->path, c->fail_line,
+			fprintf(f, "    %s:%u: %s\n", sh.path, c->fail_line,
 				c->failure);
 		if (c->trace && *c->trace) {
 			fprintf(f, "    what each hop saw:\n");
@@ -135,10 +148,12 @@ void report_tap(FILE *f, const struct sim_report *rs, size_t n)
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++) {
 		const struct sim_report *r = &rs[i];
+		struct shown sh;
+		show(&sh, r);
 		if (r->outcome == SIM_SKIP || !r->nclients) {
 			fprintf(f, "%s %zu - %s%s %s\n",
 				r->outcome == SIM_SKIP ? "ok" : "not ok", ++k,
-				r->path,
+				sh.path,
 				r->outcome == SIM_SKIP ? " # SKIP" : ":",
 				r->message ? r->message : "");
 			continue;
@@ -146,12 +161,12 @@ void report_tap(FILE *f, const struct sim_report *rs, size_t n)
 		for (size_t j = 0; j < r->nclients; j++) {
 			const struct sim_client_report *c = &r->clients[j];
 			fprintf(f, "%s %zu - %s: %s: %s\n",
-				c->passed ? "ok" : "not ok", ++k, r->path,
+				c->passed ? "ok" : "not ok", ++k, sh.path,
 				c->name, c->summary ? c->summary : "");
 			if (!c->passed && c->failure) {
 				fprintf(f, "  ---\n  message: |\n");
 				indent(f, c->failure, "    ");
-				fprintf(f, "  at: %s:%u\n  ...\n", r->path,
+				fprintf(f, "  at: %s:%u\n  ...\n", sh.path,
 					c->fail_line);
 			}
 		}
