@@ -303,6 +303,30 @@ static void ws_control(struct cap_sessions *s, struct cs_conn *c,
  * mode, so payload bytes are not copied, unmasked or checked unless kept
  * (JSON, -o) or inflated. Only a partial frame header and control frames
  * are gathered, inside the decoder. */
+/* A frame whose length is not in its shortest form: a peer closes with
+ * 1002 (RFC 6455 section 5.2), but the frame's extent is clear, so the
+ * raw decoder takes it; the first one of each direction is noted and
+ * decoding goes on. `end` is the stream offset just after what the
+ * decoder reported (the header of a data frame, a whole control frame). */
+static void ws_long_len(struct cs_conn *c, enum cap_dir dir,
+			const struct ws_event *ev, uint64_t end, uint64_t ts)
+{
+	struct cs_dir *d = &c->d[dir];
+	if (!ev->hdr.long_len || d->long_len_noted)
+		return;
+	d->long_len_noted = true;
+	uint64_t at = end - ev->hdr.hdr_len -
+		      (ev->type == WS_EV_CONTROL ? ev->hdr.len : 0);
+	note(c, dir, ts,
+	     "%s: websocket frame at byte %llu has a %llu-byte length in the "
+	     "%s form, not the shortest (a peer closes with 1002); decoding "
+	     "goes on (later ones not noted)",
+	     dir_name(dir), (unsigned long long)at,
+	     (unsigned long long)ev->hdr.len,
+	     ev->hdr.hdr_len - (ev->hdr.masked ? 4u : 0u) == 4 ? "16-bit"
+							       : "64-bit");
+}
+
 static void ws_feed(struct cap_sessions *s, struct cs_conn *c, enum cap_dir dir,
 		    const uint8_t *p, size_t n, uint64_t ts)
 {
@@ -325,6 +349,7 @@ static void ws_feed(struct cap_sessions *s, struct cs_conn *c, enum cap_dir dir,
 		n -= (size_t)rc;
 		switch (ev.type) {
 		case WS_EV_FRAME_START:
+			ws_long_len(c, dir, &ev, d->dec.consumed_total, ts);
 			if (s->opts.keep_messages)
 				ws_frame_start(s, d, &ev);
 			break;
@@ -346,6 +371,7 @@ static void ws_feed(struct cap_sessions *s, struct cs_conn *c, enum cap_dir dir,
 					d->dec.msg_compressed, ts);
 			break;
 		case WS_EV_CONTROL:
+			ws_long_len(c, dir, &ev, d->dec.consumed_total, ts);
 			ws_control(s, c, dir, &ev, ts);
 			break;
 		default:

@@ -100,6 +100,7 @@ struct cs_dir {
 	size_t slot_len;
 	uint64_t msg_len;
 	bool msg_truncated;
+	bool long_len_noted; /* a length not in its shortest form was noted */
 	/* totals */
 	uint64_t bytes, gap_bytes;
 	uint64_t messages, pings, pongs;
