@@ -86,6 +86,13 @@ static void on_tls_report(void *ctx, const struct cap_conn *c, enum cap_dir dir,
 		(unsigned long long)c->id, a, b, msg);
 }
 
+/* A malformed key log line, skipped. */
+static void on_keylog_warn(void *ctx, const char *msg)
+{
+	(void)ctx;
+	fprintf(stderr, "wssim capture: warning: --keylog %s\n", msg);
+}
+
 static int parse_num(const char *opt, const char *s, long max, long *out)
 {
 	char *end;
@@ -239,6 +246,8 @@ int cmd_capture(int argc, char **argv)
 		so.payload_cap = (size_t)1 << 20;
 	char err[512] = "";
 	struct cap_keylog *kl = keylog ? cap_keylog_new() : NULL;
+	if (kl)
+		cap_keylog_set_warn(kl, on_keylog_warn, NULL);
 	if (keylog && (!kl || cap_keylog_load(kl, keylog, err, sizeof(err)))) {
 		fprintf(stderr, "wssim capture: --keylog %s\n",
 			kl ? err : "out of memory");
