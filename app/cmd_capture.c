@@ -337,13 +337,14 @@ int cmd_capture(int argc, char **argv)
 		"%llu packets, %llu TCP segments, %llu connections; skipped: "
 		"%llu not IP, %llu not TCP, %llu fragments, %llu malformed; "
 		"%llu segments cut by the snap length; %llu gaps (%llu "
-		"bytes)\n",
+		"bytes); %llu connections without payload evicted\n",
 		(unsigned long long)ps.packets, (unsigned long long)ps.tcp,
 		(unsigned long long)rs.conns, (unsigned long long)ps.not_ip,
 		(unsigned long long)ps.not_tcp,
 		(unsigned long long)ps.fragments,
 		(unsigned long long)ps.malformed, (unsigned long long)ps.cut,
-		(unsigned long long)rs.gaps, (unsigned long long)rs.gap_bytes);
+		(unsigned long long)rs.gaps, (unsigned long long)rs.gap_bytes,
+		(unsigned long long)rs.evicted);
 	if (tf) {
 		struct cap_tls_filter_stats ts;
 		cap_tls_filter_get_stats(tf, &ts);

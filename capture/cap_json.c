@@ -1,5 +1,5 @@
 /* `wssim capture --json`: the collected sessions as one JSON document,
- * schema "wssim-capture" version 2 (docs/capture-json.md). Strings are
+ * schema "wssim-capture" version 3 (docs/capture-json.md). Strings are
  * written as valid UTF-8 JSON (an invalid byte in a header becomes
  * \u00XX); text payloads that are not UTF-8 and binary payloads are
  * base64 (OpenSSL's EVP_EncodeBlock). Header values of Cookie,
@@ -488,14 +488,16 @@ int cap_sessions_write_json(struct cap_sessions *s, FILE *f)
 	cap_sessions_finish(s);
 	int rc = 0;
 	fprintf(f,
-		"{\"schema\":\"wssim-capture\",\"version\":2,"
+		"{\"schema\":\"wssim-capture\",\"version\":3,"
 		"\"first_packet_us\":%llu,\"redacted\":%s,\"messages_kept\":%s,"
-		"\"payload_cap\":%zu,\"connections\":[",
+		"\"payload_cap\":%zu,\"evicted_connections\":%llu,"
+		"\"connections\":[",
 		(unsigned long long)s->first_us,
 		s->opts.no_redact ? "false" : "true",
 		s->opts.keep_messages ? "true" : "false",
 		s->opts.payload_cap ? s->opts.payload_cap
-				    : (size_t)CAP_SESSION_DEFAULT_PAYLOAD_CAP);
+				    : (size_t)CAP_SESSION_DEFAULT_PAYLOAD_CAP,
+		(unsigned long long)s->evicted);
 	bool first = true;
 	for (size_t i = 0; i < s->nconns; i++) {
 		if (!cs_conn_matches(s, s->conns[i]))

@@ -8,7 +8,10 @@
  * non-overlapping pieces (the first copy of a byte wins). Connections live
  * in a chained hash table keyed by the unordered 4-tuple; a closed
  * connection stays in the table as a tombstone for a while so that its
- * trailing ACKs do not look like a new connection. */
+ * trailing ACKs do not look like a new connection. Live connections that
+ * have carried no payload yet ("quiet") are also on a list in order of
+ * their last packet, so that the least recently active one, or one idle
+ * too long, is found at its head and evicted in O(1). */
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +21,9 @@
 
 #define DEFAULT_OOO_LIMIT ((size_t)4 << 20)
 #define DEFAULT_LINGER_US ((uint64_t)120 * 1000000)
+#define DEFAULT_MAX_QUIET 10000
+#define DEFAULT_QUIET_IDLE_US ((uint64_t)120 * 1000000)
+#define DEFAULT_MAX_CLOSED 65536
 /* Segments further than this ahead of the stream are garbage, not data. */
 #define MAX_AHEAD ((int64_t)1 << 30)
 
@@ -40,13 +46,15 @@ struct half { /* one direction of a connection */
 
 struct conn {
 	struct cap_conn pub;
-	struct conn *hnext;	  /* hash chain */
-	struct conn *prev, *next; /* live list (by id) or closed list */
+	struct conn *hnext;	    /* hash chain */
+	struct conn *prev, *next;   /* live list (by id) or closed list */
+	struct conn *qprev, *qnext; /* quiet list (by last packet) */
 	struct half h[2];
 	size_t ooo_bytes;
 	uint64_t closed_us;
 	uint32_t hash;
 	bool closed;
+	bool quiet; /* live, and no segment with payload yet */
 };
 
 struct conn_list {
@@ -57,10 +65,15 @@ struct cap_reasm {
 	const struct cap_tcp_sink *sink;
 	size_t ooo_limit;
 	uint64_t linger_us;
+	size_t max_quiet, max_closed;
+	uint64_t quiet_idle_us;
 	struct conn **buckets;
 	size_t nbuckets, count;
 	struct conn *last; /* the connection of the previous segment */
 	struct conn_list live, closed;
+	struct conn *qhead, *qtail; /* the quiet list, least recent first */
+	size_t nquiet, nclosed;
+	uint64_t empty_closed; /* connections closed without any payload */
 	uint64_t next_id;
 	struct cap_reasm_stats st;
 };
@@ -181,6 +194,38 @@ static void list_remove(struct conn_list *l, struct conn *c)
 	c->prev = c->next = NULL;
 }
 
+/* --- the quiet list ------------------------------------------------------ */
+
+static void quiet_remove(struct cap_reasm *r, struct conn *c)
+{
+	if (!c->quiet)
+		return;
+	if (c->qprev)
+		c->qprev->qnext = c->qnext;
+	else
+		r->qhead = c->qnext;
+	if (c->qnext)
+		c->qnext->qprev = c->qprev;
+	else
+		r->qtail = c->qprev;
+	c->qprev = c->qnext = NULL;
+	c->quiet = false;
+	r->nquiet--;
+}
+
+static void quiet_append(struct cap_reasm *r, struct conn *c)
+{
+	c->quiet = true;
+	c->qnext = NULL;
+	c->qprev = r->qtail;
+	if (r->qtail)
+		r->qtail->qnext = c;
+	else
+		r->qhead = c;
+	r->qtail = c;
+	r->nquiet++;
+}
+
 /* --- delivery ---------------------------------------------------------- */
 
 static void deliver(struct cap_reasm *r, struct conn *c, int d,
@@ -202,6 +247,7 @@ static void declare_gap(struct cap_reasm *r, struct conn *c, int d, uint64_t n,
 	if (n == 0)
 		return;
 	struct half *h = &c->h[d];
+	quiet_remove(r, c); /* bytes were sent, if not seen */
 	c->pub.gap_bytes[d] += n;
 	h->next_seq += (uint32_t)n;
 	h->next_off += n;
@@ -484,8 +530,41 @@ static void fin(struct cap_reasm *r, struct conn *c, int d,
 	check_fin(r, c, d, s->ts_us);
 }
 
+static void conn_drop(struct cap_reasm *r, struct conn *c)
+{
+	table_remove(r, c);
+	list_remove(&r->closed, c);
+	r->nclosed--;
+	free(c);
+}
+
+/* Forget live connection c: it carried no payload (quiet). The sink
+ * hears `forget` instead of its ends and close; its 4-tuple is not
+ * remembered (a later packet opens a new connection). */
+static void conn_evict(struct cap_reasm *r, struct conn *c)
+{
+	quiet_remove(r, c);
+	free_queue(c, 0);
+	free_queue(c, 1);
+	r->st.evicted++;
+	if (r->sink->forget)
+		r->sink->forget(r->sink->ctx, &c->pub);
+	table_remove(r, c);
+	list_remove(&r->live, c);
+	free(c);
+}
+
 static void conn_close(struct cap_reasm *r, struct conn *c)
 {
+	if (c->quiet && r->empty_closed >= r->max_quiet) {
+		/* beyond max_quiet connections that ended without payload
+		 * (a port scan): counted, not reported one by one */
+		conn_evict(r, c);
+		return;
+	}
+	if (c->quiet)
+		r->empty_closed++;
+	quiet_remove(r, c);
 	free_queue(c, 0);
 	free_queue(c, 1);
 	if (r->sink->close)
@@ -494,13 +573,8 @@ static void conn_close(struct cap_reasm *r, struct conn *c)
 	c->closed_us = c->pub.last_us;
 	list_remove(&r->live, c);
 	list_append(&r->closed, c);
-}
-
-static void conn_drop(struct cap_reasm *r, struct conn *c)
-{
-	table_remove(r, c);
-	list_remove(&r->closed, c);
-	free(c);
+	if (++r->nclosed > r->max_closed)
+		conn_drop(r, r->closed.head);
 }
 
 static void reset(struct cap_reasm *r, struct conn *c, int d, uint64_t ts)
@@ -540,10 +614,14 @@ static struct conn *conn_new(struct cap_reasm *r, uint32_t hv,
 	r->buckets[hv & (r->nbuckets - 1)] = c;
 	r->count++;
 	list_append(&r->live, c);
+	quiet_append(r, c);
 	r->st.conns++;
-	r->last = c;
 	if (r->sink->open)
 		r->sink->open(r->sink->ctx, &c->pub);
+	/* a SYN flood: the least recently active quiet one goes */
+	if (r->nquiet > r->max_quiet)
+		conn_evict(r, r->qhead);
+	r->last = c;
 	return c;
 }
 
@@ -554,11 +632,20 @@ static void expire_closed(struct cap_reasm *r, uint64_t now)
 		conn_drop(r, c);
 }
 
+static void expire_quiet(struct cap_reasm *r, uint64_t now)
+{
+	struct conn *c;
+	while ((c = r->qhead) && c->pub.last_us + r->quiet_idle_us < now)
+		conn_evict(r, c);
+}
+
 int cap_reasm_segment(struct cap_reasm *r, const struct cap_segment *s)
 {
 	r->st.segments++;
 	if (r->closed.head)
 		expire_closed(r, s->ts_us);
+	if (r->qhead)
+		expire_quiet(r, s->ts_us);
 	/* The previous segment's connection first, before any hashing:
 	 * consecutive segments mostly belong to one connection. */
 	struct conn *c = r->last && conn_matches(r->last, s) ? r->last : NULL;
@@ -591,6 +678,14 @@ int cap_reasm_segment(struct cap_reasm *r, const struct cap_segment *s)
 		c->pub.last_us = s->ts_us;
 	if (s->flags & CAP_TCP_SYN)
 		c->pub.saw_syn = true;
+	if (c->quiet) {
+		if (s->len || s->missing) {
+			quiet_remove(r, c);
+		} else if (c != r->qtail) { /* the most recent now */
+			quiet_remove(r, c);
+			quiet_append(r, c);
+		}
+	}
 	if (!h->started)
 		half_start(h, s);
 	if (s->flags & CAP_TCP_ACK)
@@ -635,6 +730,12 @@ struct cap_reasm *cap_reasm_new(const struct cap_tcp_sink *sink,
 	    opts && opts->ooo_limit ? opts->ooo_limit : DEFAULT_OOO_LIMIT;
 	r->linger_us =
 	    opts && opts->linger_us ? opts->linger_us : DEFAULT_LINGER_US;
+	r->max_quiet =
+	    opts && opts->max_quiet ? opts->max_quiet : DEFAULT_MAX_QUIET;
+	r->quiet_idle_us = opts && opts->quiet_idle_us ? opts->quiet_idle_us
+						       : DEFAULT_QUIET_IDLE_US;
+	r->max_closed =
+	    opts && opts->max_closed ? opts->max_closed : DEFAULT_MAX_CLOSED;
 	r->nbuckets = 256;
 	r->buckets = calloc(r->nbuckets, sizeof(*r->buckets));
 	if (!r->buckets) {
@@ -647,6 +748,16 @@ struct cap_reasm *cap_reasm_new(const struct cap_tcp_sink *sink,
 void cap_reasm_get_stats(const struct cap_reasm *r, struct cap_reasm_stats *out)
 {
 	*out = r->st;
+}
+
+size_t cap_reasm_held(const struct cap_reasm *r)
+{
+	return r->count;
+}
+
+size_t cap_reasm_quiet(const struct cap_reasm *r)
+{
+	return r->nquiet;
 }
 
 void cap_reasm_free(struct cap_reasm *r)

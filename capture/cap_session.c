@@ -1035,6 +1035,7 @@ static void sink_open(void *ctx, struct cap_conn *cc)
 	c->last_us = cc->last_us;
 	for (int i = 0; i < 2; i++)
 		proto_buf_init(&c->d[i].buf);
+	c->slot = s->nconns;
 	s->conns[s->nconns++] = c;
 	cc->user = c;
 	if (!s->have_first || cc->first_us < s->first_us) {
@@ -1193,6 +1194,61 @@ static void sink_close(void *ctx, struct cap_conn *cc)
 	cc->user = NULL;
 }
 
+static void conn_free(struct cs_conn *c)
+{
+	conn_release(c);
+	for (size_t j = 0; j < c->nex; j++) {
+		struct cs_exchange *e = &c->ex[j];
+		free(e->method);
+		free(e->target);
+		free(e->reason);
+		pairs_free(&e->req_headers);
+		pairs_free(&e->resp_headers);
+		pairs_free(&e->attributes);
+		proto_buf_free(&e->body);
+	}
+	free(c->ex);
+	free(c->msgs);
+	for (size_t j = 0; j < c->nnotes; j++)
+		free(c->notes[j].text);
+	free(c->notes);
+	for (int k = 0; k < 2; k++)
+		free(c->d[k].close_reason);
+	free(c->extensions);
+	free(c->sni);
+	free(c->tls);
+	free(c);
+}
+
+/* Close up the holes forgotten connections left in s->conns. */
+static void conns_compact(struct cap_sessions *s)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < s->nconns; i++)
+		if (s->conns[i]) {
+			s->conns[i]->slot = k;
+			s->conns[k++] = s->conns[i];
+		}
+	s->nconns = k;
+	s->nholes = 0;
+}
+
+/* An evicted connection (it carried nothing): counted, not kept. */
+static void sink_forget(void *ctx, struct cap_conn *cc)
+{
+	struct cap_sessions *s = ctx;
+	struct cs_conn *c = cc->user;
+	if (!c)
+		return;
+	cc->user = NULL;
+	s->evicted++;
+	s->conns[c->slot] = NULL;
+	conn_free(c);
+	/* amortized O(1): compact once half the slots are holes */
+	if (++s->nholes > 64 && s->nholes * 2 > s->nconns)
+		conns_compact(s);
+}
+
 /* ---- legs --------------------------------------------------------- */
 
 struct ex_ref {
@@ -1287,9 +1343,9 @@ struct cap_sessions *cap_sessions_new(const struct cap_session_opts *opts)
 		return NULL;
 	if (opts)
 		s->opts = *opts;
-	s->sink =
-	    (struct cap_tcp_sink){s,	    sink_open,	sink_data,  sink_gap,
-				  sink_end, sink_close, cs_sink_tls};
+	s->sink = (struct cap_tcp_sink){s,	     sink_open,	 sink_data,
+					sink_gap,    sink_end,	 sink_close,
+					cs_sink_tls, sink_forget};
 	proto_buf_init(&s->scratch);
 	cap_arena_init(&s->payloads);
 	return s;
@@ -1302,7 +1358,12 @@ struct cap_tcp_sink *cap_sessions_sink(struct cap_sessions *s)
 
 size_t cap_sessions_count(const struct cap_sessions *s)
 {
-	return s->nconns;
+	return s->nconns - s->nholes;
+}
+
+uint64_t cap_sessions_evicted(const struct cap_sessions *s)
+{
+	return s->evicted;
 }
 
 void cap_sessions_finish(struct cap_sessions *s)
@@ -1310,6 +1371,8 @@ void cap_sessions_finish(struct cap_sessions *s)
 	if (s->finished)
 		return;
 	s->finished = true;
+	if (s->nholes)
+		conns_compact(s);
 	for (size_t i = 0; i < s->nconns; i++)
 		if (!s->conns[i]->closed)
 			conn_release(s->conns[i]);
@@ -1320,31 +1383,9 @@ void cap_sessions_free(struct cap_sessions *s)
 {
 	if (!s)
 		return;
-	for (size_t i = 0; i < s->nconns; i++) {
-		struct cs_conn *c = s->conns[i];
-		conn_release(c);
-		for (size_t j = 0; j < c->nex; j++) {
-			struct cs_exchange *e = &c->ex[j];
-			free(e->method);
-			free(e->target);
-			free(e->reason);
-			pairs_free(&e->req_headers);
-			pairs_free(&e->resp_headers);
-			pairs_free(&e->attributes);
-			proto_buf_free(&e->body);
-		}
-		free(c->ex);
-		free(c->msgs);
-		for (size_t j = 0; j < c->nnotes; j++)
-			free(c->notes[j].text);
-		free(c->notes);
-		for (int k = 0; k < 2; k++)
-			free(c->d[k].close_reason);
-		free(c->extensions);
-		free(c->sni);
-		free(c->tls);
-		free(c);
-	}
+	for (size_t i = 0; i < s->nconns; i++)
+		if (s->conns[i])
+			conn_free(s->conns[i]);
 	free(s->conns);
 	proto_buf_free(&s->scratch);
 	cap_arena_free(&s->payloads);

@@ -114,6 +114,7 @@ struct cs_dir {
 
 struct cs_conn {
 	uint64_t id;
+	size_t slot; /* its index in cap_sessions.conns */
 	struct cap_endpoint client, server;
 	bool saw_syn, closed;
 	uint64_t first_us, last_us;
@@ -152,8 +153,10 @@ struct cs_conn {
 struct cap_sessions {
 	struct cap_session_opts opts;
 	struct cap_tcp_sink sink;
-	struct cs_conn **conns;
-	size_t nconns, capconns;
+	struct cs_conn **conns; /* by id; NULL holes (forgotten ones) until
+				   cap_sessions_finish */
+	size_t nconns, capconns, nholes;
+	uint64_t evicted; /* connections forgotten (cap_stream.h) */
 	uint64_t first_us;
 	bool have_first;
 	bool finished;

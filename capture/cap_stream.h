@@ -73,6 +73,12 @@ struct cap_tcp_sink {
 	 * per connection, before `close`. */
 	void (*tls)(void *ctx, struct cap_conn *c,
 		    const struct cap_tls_info *info);
+	/* Instead of `close`, for a connection that carried no payload
+	 * either way (ends may have come before): drop it without a trace
+	 * but a count; the reassembler evicted it (a SYN flood, a port scan,
+	 * see cap_reasm.h). NULL only for a sink that keeps nothing per
+	 * connection. */
+	void (*forget)(void *ctx, struct cap_conn *c);
 };
 
 #endif

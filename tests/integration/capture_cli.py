@@ -52,7 +52,7 @@ def check_shared(t):
     code, out, err = capture("-r", direct, "--json")
     t.eq("--json: exit 0", code, 0)
     doc = json.loads(out)
-    t.eq("schema", (doc["schema"], doc["version"]), ("wssim-capture", 2))
+    t.eq("schema", (doc["schema"], doc["version"]), ("wssim-capture", 3))
     msgs = ws_messages(doc)
     texts = [(m["dir"], m["payload"]) for m in msgs if m["opcode"] == "text"]
     t.eq("the text both ways", texts, [("c2s", "hello"), ("s2c", "hello")])
