@@ -14,6 +14,7 @@ import re
 import os
 import shutil
 import signal
+import struct
 import subprocess
 import time
 
@@ -243,11 +244,52 @@ def check_bad_input(t):
     t.eq("an unknown option exits 2", code, 2)
 
 
+def syn_flood_pcap(path, n):
+    """A pcap (raw IPv4) of n unanswered SYNs, 5 us apart, each from its
+    own address and port to 192.0.2.2:80."""
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 101))
+        for i in range(n):
+            src = bytes([10, (i >> 16) & 255, (i >> 8) & 255, i & 255])
+            ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 40, 0, 0, 64, 6, 0,
+                             src, bytes([192, 0, 2, 2]))
+            tcp = struct.pack("!HHIIBBHHH", 1024 + i % 60000, 80, i * 7919,
+                              0, 5 << 4, 0x02, 65535, 0, 0)
+            us = i * 5
+            f.write(struct.pack("<IIII", 1700000000 + us // 1000000,
+                                us % 1000000, 40, 40) + ip + tcp)
+
+
+def check_syn_flood(t):
+    work = t.tmpdir()
+    flood = os.path.join(work, "flood.pcap")
+    syn_flood_pcap(flood, 12000)
+    code, out, err = capture("-r", flood)
+    t.eq("exit 0", code, 0)
+    last = out.splitlines()[-1]
+    t.check("the summary line counts the evicted",
+            last.startswith("12000 packets, 12000 TCP segments, 12000 connections;")
+            and last.endswith("; 2000 connections without payload evicted"), last)
+    t.eq("the 10000 held at the end are listed", len(out.splitlines()) - 1, 10000)
+    keys = os.path.join(work, "empty.log")
+    open(keys, "w").close()
+    # with --keylog the TLS filter sits in front: it forgets them too
+    code, out, err = capture("-r", flood, "--json", "--keylog", keys)
+    t.eq("--json --keylog: exit 0", code, 0)
+    doc = json.loads(out)
+    t.eq("JSON: evicted_connections, and the others listed",
+         (doc["version"], doc["evicted_connections"], len(doc["connections"])),
+         (3, 2000, 10000))
+    t.eq("the oldest went first", doc["connections"][0]["id"], 2001)
+
+
 def body(t):
     with t.case("../shared/captures"):
         check_shared(t)
     with t.case("bad input"):
         check_bad_input(t)
+    with t.case("a SYN flood: bounded, evicted ones counted"):
+        check_syn_flood(t)
     with t.case("tcpdump around our own session"):
         check_own_capture(t)
     with t.case("live capture, stopped with Ctrl-C"):
