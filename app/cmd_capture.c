@@ -333,18 +333,19 @@ int cmd_capture(int argc, char **argv)
 	}
 	if (scn && write_scn(ss, scn, file ? file : iface) < 0)
 		code = EXIT_ENV;
-	fprintf(json ? stderr : stdout,
-		"%llu packets, %llu TCP segments, %llu connections; skipped: "
-		"%llu not IP, %llu not TCP, %llu fragments, %llu malformed; "
-		"%llu segments cut by the snap length; %llu gaps (%llu "
-		"bytes); %llu connections without payload evicted\n",
-		(unsigned long long)ps.packets, (unsigned long long)ps.tcp,
-		(unsigned long long)rs.conns, (unsigned long long)ps.not_ip,
-		(unsigned long long)ps.not_tcp,
-		(unsigned long long)ps.fragments,
-		(unsigned long long)ps.malformed, (unsigned long long)ps.cut,
-		(unsigned long long)rs.gaps, (unsigned long long)rs.gap_bytes,
-		(unsigned long long)rs.evicted);
+	fprintf(
+	    json ? stderr : stdout,
+	    "%llu packets, %llu TCP segments, %llu connections; skipped: "
+	    "%llu not IP, %llu not TCP, %llu fragments, %llu malformed; "
+	    "%llu segments cut by the snap length; %llu gaps (%llu "
+	    "bytes); %llu retransmissions with different data; %llu "
+	    "connections without payload evicted\n",
+	    (unsigned long long)ps.packets, (unsigned long long)ps.tcp,
+	    (unsigned long long)rs.conns, (unsigned long long)ps.not_ip,
+	    (unsigned long long)ps.not_tcp, (unsigned long long)ps.fragments,
+	    (unsigned long long)ps.malformed, (unsigned long long)ps.cut,
+	    (unsigned long long)rs.gaps, (unsigned long long)rs.gap_bytes,
+	    (unsigned long long)rs.conflicts, (unsigned long long)rs.evicted);
 	if (tf) {
 		struct cap_tls_filter_stats ts;
 		cap_tls_filter_get_stats(tf, &ts);

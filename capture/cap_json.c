@@ -418,13 +418,16 @@ static int jconn(struct cap_sessions *s, FILE *f, const struct cs_conn *c)
 		",\"protocol\":\"%s\",\"saw_syn\":%s,\"start_us\":%lld,"
 		"\"end_us\":%lld,\"bytes\":{\"c2s\":%llu,\"s2c\":%llu},"
 		"\"gap_bytes\":{\"c2s\":%llu,\"s2c\":%llu},"
+		"\"retransmission_conflicts\":{\"c2s\":%llu,\"s2c\":%llu},"
 		"\"end\":{\"c2s\":\"%s\",\"s2c\":\"%s\"},\"outcome\":",
 		cs_proto_name(c->proto), c->saw_syn ? "true" : "false",
 		rel(s, c->first_us), rel(s, c->last_us),
 		(unsigned long long)c->d[0].bytes,
 		(unsigned long long)c->d[1].bytes,
 		(unsigned long long)c->d[0].gap_bytes,
-		(unsigned long long)c->d[1].gap_bytes, end_name(&c->d[0]),
+		(unsigned long long)c->d[1].gap_bytes,
+		(unsigned long long)c->conflicts[0],
+		(unsigned long long)c->conflicts[1], end_name(&c->d[0]),
 		end_name(&c->d[1]));
 	jcstr(f, outcome);
 	if (c->leg_of)

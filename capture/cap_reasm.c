@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "cap_reasm.h"
+#include "cap_seen.h"
 #include "proto_err.h"
 
 #define DEFAULT_OOO_LIMIT ((size_t)4 << 20)
@@ -38,10 +39,12 @@ struct ooo { /* a buffered out-of-order piece */
 struct half { /* one direction of a connection */
 	bool started, syn_seen, fin_known, ended;
 	uint32_t isn;
-	uint32_t next_seq; /* sequence number of the next expected byte */
-	uint64_t next_off; /* its stream offset (bytes delivered + gaps) */
-	uint64_t fin_off;  /* stream offset of the FIN, when known */
-	struct ooo *q;	   /* sorted by offset, non-overlapping */
+	uint32_t next_seq;     /* sequence number of the next expected byte */
+	uint64_t next_off;     /* its stream offset (bytes delivered + gaps) */
+	uint64_t fin_off;      /* stream offset of the FIN, when known */
+	struct ooo *q;	       /* sorted by offset, non-overlapping */
+	struct cap_seen *seen; /* what was delivered lately (from the first
+				  delivery until the end) */
 };
 
 struct conn {
@@ -234,6 +237,10 @@ static void deliver(struct cap_reasm *r, struct conn *c, int d,
 	if (n == 0)
 		return;
 	struct half *h = &c->h[d];
+	if (!h->seen && !h->ended)
+		h->seen = cap_seen_new(); /* NULL: nothing compared */
+	if (h->seen)
+		cap_seen_data(h->seen, h->next_off, p, n);
 	c->pub.bytes[d] += n;
 	h->next_seq += (uint32_t)n;
 	h->next_off += n;
@@ -251,6 +258,8 @@ static void declare_gap(struct cap_reasm *r, struct conn *c, int d, uint64_t n,
 	c->pub.gap_bytes[d] += n;
 	h->next_seq += (uint32_t)n;
 	h->next_off += n;
+	if (h->seen)
+		cap_seen_gap(h->seen, h->next_off);
 	r->st.gaps++;
 	r->st.gap_bytes += n;
 	if (r->sink->gap)
@@ -278,6 +287,8 @@ static void end_half(struct cap_reasm *r, struct conn *c, int d,
 		return;
 	h->ended = true;
 	free_queue(c, d);
+	cap_seen_free(h->seen);
+	h->seen = NULL;
 	if (r->sink->end)
 		r->sink->end(r->sink->ctx, &c->pub, (enum cap_dir)d, how, ts);
 }
@@ -357,16 +368,36 @@ static struct ooo *piece_new(uint64_t off, const uint8_t *p, size_t n,
 	return e;
 }
 
+/* Whether the first `trim` known bytes of p[0..len), which end at the
+ * next expected byte of h, differ from what was delivered there. */
+static bool differs_delivered(const struct half *h, uint64_t trim,
+			      const uint8_t *p, size_t len)
+{
+	if (!h->seen || !p)
+		return false;
+	size_t n = len < trim ? len : (size_t)trim;
+	/* a segment reaching back before the stream's first byte */
+	uint64_t skip = trim > h->next_off ? trim - h->next_off : 0;
+	if (skip >= n)
+		return false;
+	return cap_seen_differs(h->seen, skip ? 0 : h->next_off - trim,
+				p + skip, n - (size_t)skip);
+}
+
 /* Insert [off, off+n) into direction d's list, keeping only the bytes no
- * piece already holds (the first copy wins). */
+ * piece already holds (the first copy wins); *conflict set when some of
+ * them differ from what that first copy holds. */
 static int insert(struct cap_reasm *r, struct conn *c, int d, uint64_t off,
-		  const uint8_t *p, size_t n, bool lost)
+		  const uint8_t *p, size_t n, bool lost, bool *conflict)
 {
 	struct half *h = &c->h[d];
 	struct ooo **pp = &h->q;
 	uint64_t a = off, b = off + n;
 	if (a < h->next_off) { /* already delivered */
-		r->st.dup_bytes += h->next_off - a;
+		uint64_t k = h->next_off - a;
+		if (!lost && differs_delivered(h, k, p, n))
+			*conflict = true;
+		r->st.dup_bytes += k;
 		a = h->next_off;
 	}
 	while (a < b) {
@@ -393,6 +424,10 @@ static int insert(struct cap_reasm *r, struct conn *c, int d, uint64_t off,
 		uint64_t eend = e->off + e->len;
 		if (a < eend) {
 			uint64_t skip = (eend < b ? eend : b) - a;
+			if (!lost && !e->lost &&
+			    memcmp(p + (a - off), e->data + (a - e->off),
+				   (size_t)skip) != 0)
+				*conflict = true;
 			r->st.dup_bytes += skip;
 			a += skip;
 		}
@@ -441,6 +476,18 @@ static int64_t seq_rel(const struct half *h, uint32_t seq)
 	return (int64_t)(int32_t)(seq - h->next_seq);
 }
 
+/* A segment of direction d carried bytes other than the first copy of
+ * them (which is kept): counted once a segment. */
+static void note_conflict(struct cap_reasm *r, struct conn *c, int d,
+			  uint64_t ts)
+{
+	if (c->pub.conflicts[d]++ == 0) {
+		c->pub.conflict_us[d] = ts;
+		c->pub.conflict_off[d] = c->h[d].next_off;
+	}
+	r->st.conflicts++;
+}
+
 static int payload(struct cap_reasm *r, struct conn *c, int d,
 		   const struct cap_segment *s)
 {
@@ -459,8 +506,13 @@ static int payload(struct cap_reasm *r, struct conn *c, int d,
 		r->st.implausible++;
 		return 0;
 	}
+	bool conflict = false;
 	if (rel < 0) {
 		uint64_t trim = (uint64_t)-rel;
+		if (differs_delivered(h, trim, p, len)) {
+			conflict = true;
+			note_conflict(r, c, d, s->ts_us);
+		}
 		if (trim >= total) {
 			r->st.dup_bytes += total;
 			return 0;
@@ -490,9 +542,12 @@ static int payload(struct cap_reasm *r, struct conn *c, int d,
 		if (h->ended) /* a FIN became in order on the way */
 			return 0;
 	}
-	int rc = insert(r, c, d, off, p, len, false);
+	bool differs = false;
+	int rc = insert(r, c, d, off, p, len, false, &differs);
 	if (rc == 0 && miss)
-		rc = insert(r, c, d, off + len, NULL, miss, true);
+		rc = insert(r, c, d, off + len, NULL, miss, true, &differs);
+	if (differs && !conflict)
+		note_conflict(r, c, d, s->ts_us);
 	drain(r, c, d, s->ts_us);
 	return rc;
 }
@@ -546,6 +601,8 @@ static void conn_evict(struct cap_reasm *r, struct conn *c)
 	quiet_remove(r, c);
 	free_queue(c, 0);
 	free_queue(c, 1);
+	cap_seen_free(c->h[0].seen); /* never delivered: NULL */
+	cap_seen_free(c->h[1].seen);
 	r->st.evicted++;
 	if (r->sink->forget)
 		r->sink->forget(r->sink->ctx, &c->pub);
@@ -567,6 +624,10 @@ static void conn_close(struct cap_reasm *r, struct conn *c)
 	quiet_remove(r, c);
 	free_queue(c, 0);
 	free_queue(c, 1);
+	for (int d = 0; d < 2; d++) {
+		cap_seen_free(c->h[d].seen);
+		c->h[d].seen = NULL;
+	}
 	if (r->sink->close)
 		r->sink->close(r->sink->ctx, &c->pub);
 	c->closed = true;

@@ -6,7 +6,10 @@
  * from the caller's buffer to the sink (no copy); only out-of-order data is
  * buffered, up to a bound per connection, beyond which the hole in front
  * of it is declared a gap. Retransmissions and overlaps are trimmed (the
- * first copy seen wins); sequence numbers wrap (32-bit modular arithmetic).
+ * first copy seen wins); one whose bytes differ from that first copy is
+ * counted per connection and direction (cap_conn.conflicts: compared with
+ * buffered data, and with recently delivered data as far as cap_seen.h
+ * remembers it); sequence numbers wrap (32-bit modular arithmetic).
  *
  * Which side is the client: the sender of a SYN (without ACK), or the
  * receiver of a SYN+ACK; for a connection already open when the capture
@@ -97,6 +100,8 @@ struct cap_reasm_stats {
 	uint64_t implausible;  /* segments too far from the stream, dropped */
 	uint64_t nomem;	       /* segments dropped for lack of memory */
 	uint64_t evicted;      /* quiet connections evicted (see above) */
+	uint64_t conflicts;    /* segments with other bytes than the first
+				  copy of them (cap_conn.conflicts) */
 };
 
 struct cap_reasm;

@@ -1185,6 +1185,18 @@ static void sink_close(void *ctx, struct cap_conn *cc)
 	(void)s;
 	if (cc->last_us > c->last_us)
 		c->last_us = cc->last_us;
+	for (int i = 0; i < 2; i++) {
+		c->conflicts[i] = cc->conflicts[i];
+		if (cc->conflicts[i])
+			note(c, (enum cap_dir)i, cc->conflict_us[i],
+			     "%s: %llu retransmission%s with different data, "
+			     "the first at byte %llu; the first copy of each "
+			     "byte is kept",
+			     dir_name((enum cap_dir)i),
+			     (unsigned long long)cc->conflicts[i],
+			     cc->conflicts[i] == 1 ? "" : "s",
+			     (unsigned long long)cc->conflict_off[i]);
+	}
 	/* a body read until close ends here */
 	struct cs_dir *d = &c->d[CAP_S2C];
 	if (d->mode == CS_M_HTTP && d->in_body &&

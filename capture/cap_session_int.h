@@ -145,6 +145,8 @@ struct cs_conn {
 	struct cap_tls_info *tls; /* what the TLS filter made of it, or NULL
 				     (cap_session_tls.c) */
 	uint64_t cpings, cpongs;
+	/* retransmissions with different data per direction (cap_conn) */
+	uint64_t conflicts[2];
 	/* legs */
 	uint64_t leg_of;      /* this is a backend leg of that connection */
 	uint64_t backend_leg; /* first backend leg of this connection */

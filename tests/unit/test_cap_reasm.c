@@ -260,7 +260,85 @@ START_TEST(overlap_partial)
 	feed(r, C2S_, ISN_C + 15, ISN_S + 1, A, "opqr");
 	feed(r, C2S_, ISN_C + 11, ISN_S + 1, A, "klmnYYYYst");
 	ck_assert_str_eq(R.s[0][0], "abcdefghijklmnopqrst");
+	/* both overlaps carried other bytes: counted, first copy kept */
+	struct cap_reasm_stats st;
+	cap_reasm_get_stats(r, &st);
+	ck_assert_uint_eq(st.conflicts, 2);
 	cap_reasm_free(r);
+	ck_assert_uint_eq(R.conn[0].conflicts[0], 2);
+	ck_assert_uint_eq(R.conn[0].conflict_off[0], 6);
+	ck_assert_uint_eq(R.conn[0].conflicts[1], 0);
+}
+END_TEST
+
+/* "Retransmission with different data" (same sequence number, other
+ * bytes): counted per direction, the first copy kept; a faithful
+ * retransmission is not counted. */
+START_TEST(retransmission_conflicts)
+{
+	struct cap_reasm *r = mk(0);
+	handshake(r, ISN_C, ISN_S);
+	feed(r, C2S_, ISN_C + 1, ISN_S + 1, A, "abcdef");
+	feed(r, C2S_, ISN_C + 1, ISN_S + 1, A, "abcdef");  /* same */
+	feed(r, C2S_, ISN_C + 1, ISN_S + 1, A, "abcXef");  /* other */
+	feed(r, C2S_, ISN_C + 1, ISN_S + 1, A, "abcdefg"); /* more, same */
+	feed(r, C2S_, ISN_C + 4, ISN_S + 1, A, "d");	   /* inside */
+	feed(r, C2S_, ISN_C + 4, ISN_S + 1, A, "D");
+	/* ahead of the stream, buffered, then a copy differing from it */
+	feed(r, C2S_, ISN_C + 20, ISN_S + 1, A, "uvw");
+	feed(r, C2S_, ISN_C + 20, ISN_S + 1, A, "uvw");
+	feed(r, C2S_, ISN_C + 20, ISN_S + 1, A, "uVw");
+	feed(r, S2C_, ISN_S + 1, ISN_C + 8, A, "HELLO");
+	feed(r, S2C_, ISN_S + 1, ISN_C + 8, A, "HELLO");
+	struct cap_reasm_stats st;
+	cap_reasm_get_stats(r, &st);
+	ck_assert_uint_eq(st.conflicts, 3);
+	cap_reasm_free(r);
+	ck_assert_str_eq(R.s[0][0], "abcdefg[gap 12]uvw[eoc]");
+	ck_assert_str_eq(R.s[0][1], "HELLO[eoc]");
+	ck_assert_uint_eq(R.conn[0].conflicts[0], 3);
+	ck_assert_uint_eq(R.conn[0].conflicts[1], 0);
+	ck_assert_uint_eq(R.conn[0].conflict_off[0], 6);
+	ck_assert_uint_eq(R.conn[0].conflict_us[0], 1000);
+}
+END_TEST
+
+/* A retransmission of a segment older than the last CAP_SEEN_BYTES bytes
+ * is compared by its hash when it covers that segment whole. */
+START_TEST(retransmission_conflict_old)
+{
+	struct cap_reasm *r = mk(0);
+	handshake(r, ISN_C, ISN_S);
+	char seg[10][301];
+	for (int i = 0; i < 10; i++) {
+		memset(seg[i], 'a' + i, 300);
+		seg[i][300] = '\0';
+		feed(r, C2S_, ISN_C + 1 + 300 * (uint32_t)i, ISN_S + 1, A,
+		     seg[i]);
+	}
+	/* segment 2 (bytes 600..899, before the last 1024 of 3000) */
+	feed(r, C2S_, ISN_C + 601, ISN_S + 1, A, seg[2]);
+	struct cap_reasm_stats st;
+	cap_reasm_get_stats(r, &st);
+	ck_assert_uint_eq(st.conflicts, 0);
+	seg[2][100] = 'X';
+	feed(r, C2S_, ISN_C + 601, ISN_S + 1, A, seg[2]);
+	cap_reasm_get_stats(r, &st);
+	ck_assert_uint_eq(st.conflicts, 1);
+	/* with the segment after it, longer: compared as well */
+	char two[601];
+	memcpy(two, seg[2], 300);
+	memcpy(two + 300, seg[3], 301);
+	two[100] = 'c';
+	feed(r, C2S_, ISN_C + 601, ISN_S + 1, A, two);
+	cap_reasm_get_stats(r, &st);
+	ck_assert_uint_eq(st.conflicts, 1);
+	two[400] = 'Y';
+	feed(r, C2S_, ISN_C + 601, ISN_S + 1, A, two);
+	cap_reasm_get_stats(r, &st);
+	ck_assert_uint_eq(st.conflicts, 2);
+	cap_reasm_free(r);
+	ck_assert_uint_eq(R.conn[0].bytes[0], 3000);
 }
 END_TEST
 
@@ -696,6 +774,8 @@ static Suite *cap_reasm_suite(void)
 	tcase_add_test(tc, duplicates);
 	tcase_add_test(tc, overlap_partial);
 	tcase_add_test(tc, overlap_full);
+	tcase_add_test(tc, retransmission_conflicts);
+	tcase_add_test(tc, retransmission_conflict_old);
 	tcase_add_test(tc, seq_wrap);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("gaps");
