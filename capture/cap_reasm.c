@@ -9,9 +9,10 @@
  * in a chained hash table keyed by the unordered 4-tuple; a closed
  * connection stays in the table as a tombstone for a while so that its
  * trailing ACKs do not look like a new connection. Live connections that
- * have carried no payload yet ("quiet") are also on a list in order of
- * their last packet, so that the least recently active one, or one idle
- * too long, is found at its head and evicted in O(1). */
+ * have carried no payload yet ("quiet") are also on one of two lists in
+ * order of their last packet, half-open ones and established ones, so
+ * that the least recently active one, or one idle too long, is found at a
+ * head and evicted in O(1). */
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,13 +52,19 @@ struct conn {
 	struct cap_conn pub;
 	struct conn *hnext;	    /* hash chain */
 	struct conn *prev, *next;   /* live list (by id) or closed list */
-	struct conn *qprev, *qnext; /* quiet list (by last packet) */
+	struct conn *qprev, *qnext; /* its quiet list (by last packet) */
 	struct half h[2];
 	size_t ooo_bytes;
 	uint64_t closed_us;
 	uint32_t hash;
 	bool closed;
-	bool quiet; /* live, and no segment with payload yet */
+	bool quiet;	  /* live, and no segment with payload yet */
+	bool established; /* the client ACKed the server's SYN, or (open
+			     before the capture) both sides sent an ACK */
+};
+
+struct quiet_list {
+	struct conn *head, *tail; /* least recent first */
 };
 
 struct conn_list {
@@ -74,7 +81,8 @@ struct cap_reasm {
 	size_t nbuckets, count;
 	struct conn *last; /* the connection of the previous segment */
 	struct conn_list live, closed;
-	struct conn *qhead, *qtail; /* the quiet list, least recent first */
+	/* quiet connections: [0] half-open (evicted first), [1] established */
+	struct quiet_list q[2];
 	size_t nquiet, nclosed;
 	uint64_t empty_closed; /* connections closed without any payload */
 	uint64_t next_id;
@@ -203,30 +211,40 @@ static void quiet_remove(struct cap_reasm *r, struct conn *c)
 {
 	if (!c->quiet)
 		return;
+	struct quiet_list *l = &r->q[c->established];
 	if (c->qprev)
 		c->qprev->qnext = c->qnext;
 	else
-		r->qhead = c->qnext;
+		l->head = c->qnext;
 	if (c->qnext)
 		c->qnext->qprev = c->qprev;
 	else
-		r->qtail = c->qprev;
+		l->tail = c->qprev;
 	c->qprev = c->qnext = NULL;
 	c->quiet = false;
 	r->nquiet--;
 }
 
+/* At the tail of its list: the most recently active. */
 static void quiet_append(struct cap_reasm *r, struct conn *c)
 {
+	struct quiet_list *l = &r->q[c->established];
 	c->quiet = true;
 	c->qnext = NULL;
-	c->qprev = r->qtail;
-	if (r->qtail)
-		r->qtail->qnext = c;
+	c->qprev = l->tail;
+	if (l->tail)
+		l->tail->qnext = c;
 	else
-		r->qhead = c;
-	r->qtail = c;
+		l->head = c;
+	l->tail = c;
 	r->nquiet++;
+}
+
+/* The one to evict when too many are held: the least recently active
+ * half-open one (a SYN flood's), else the least recent established. */
+static struct conn *quiet_victim(const struct cap_reasm *r)
+{
+	return r->q[0].head ? r->q[0].head : r->q[1].head;
 }
 
 /* --- delivery ---------------------------------------------------------- */
@@ -652,6 +670,9 @@ static void reset(struct cap_reasm *r, struct conn *c, int d, uint64_t ts)
 static struct conn *conn_new(struct cap_reasm *r, uint32_t hv,
 			     const struct cap_segment *s)
 {
+	/* a SYN flood: the least recently active quiet one makes room */
+	if (r->nquiet >= r->max_quiet)
+		conn_evict(r, quiet_victim(r));
 	if (r->count >= r->nbuckets && table_grow(r) != 0)
 		return NULL;
 	struct conn *c = calloc(1, sizeof(*c));
@@ -677,12 +698,9 @@ static struct conn *conn_new(struct cap_reasm *r, uint32_t hv,
 	list_append(&r->live, c);
 	quiet_append(r, c);
 	r->st.conns++;
+	r->last = c;
 	if (r->sink->open)
 		r->sink->open(r->sink->ctx, &c->pub);
-	/* a SYN flood: the least recently active quiet one goes */
-	if (r->nquiet > r->max_quiet)
-		conn_evict(r, r->qhead);
-	r->last = c;
 	return c;
 }
 
@@ -695,9 +713,12 @@ static void expire_closed(struct cap_reasm *r, uint64_t now)
 
 static void expire_quiet(struct cap_reasm *r, uint64_t now)
 {
-	struct conn *c;
-	while ((c = r->qhead) && c->pub.last_us + r->quiet_idle_us < now)
-		conn_evict(r, c);
+	for (int k = 0; k < 2; k++) {
+		struct conn *c;
+		while ((c = r->q[k].head) &&
+		       c->pub.last_us + r->quiet_idle_us < now)
+			conn_evict(r, c);
+	}
 }
 
 int cap_reasm_segment(struct cap_reasm *r, const struct cap_segment *s)
@@ -705,7 +726,7 @@ int cap_reasm_segment(struct cap_reasm *r, const struct cap_segment *s)
 	r->st.segments++;
 	if (r->closed.head)
 		expire_closed(r, s->ts_us);
-	if (r->qhead)
+	if (r->nquiet)
 		expire_quiet(r, s->ts_us);
 	/* The previous segment's connection first, before any hashing:
 	 * consecutive segments mostly belong to one connection. */
@@ -740,10 +761,20 @@ int cap_reasm_segment(struct cap_reasm *r, const struct cap_segment *s)
 	if (s->flags & CAP_TCP_SYN)
 		c->pub.saw_syn = true;
 	if (c->quiet) {
+		/* an ACK without SYN while the other side has spoken: the
+		 * handshake's last packet (not the SYN flood's, whose
+		 * SYN+ACKs go to spoofed addresses and get no answer) */
+		bool est =
+		    c->established ||
+		    ((s->flags & (CAP_TCP_SYN | CAP_TCP_ACK | CAP_TCP_RST)) ==
+			 CAP_TCP_ACK &&
+		     c->h[!d].started);
 		if (s->len || s->missing) {
 			quiet_remove(r, c);
-		} else if (c != r->qtail) { /* the most recent now */
-			quiet_remove(r, c);
+		} else if (est != c->established ||
+			   c != r->q[c->established].tail) {
+			quiet_remove(r, c); /* to the tail: the most recent */
+			c->established = est;
 			quiet_append(r, c);
 		}
 	}

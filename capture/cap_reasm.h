@@ -29,7 +29,9 @@
  * Memory stays bounded on SYN floods and port scans: a connection that
  * has carried no payload yet is "quiet", and quiet connections are
  * evicted (sink->forget instead of close; counted in stats.evicted) when
- * more than max_quiet are held (the least recently active goes), when one
+ * a new one would make more than max_quiet (the least recently active
+ * half-open one goes, one whose handshake completed only when no
+ * half-open one is left), when one
  * saw no packet for quiet_idle_us of capture time, and when one ends
  * (FIN, RST) after max_quiet others already ended quiet (so a port scan
  * reports its first max_quiet connections one by one, then counts).

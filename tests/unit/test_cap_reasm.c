@@ -685,6 +685,35 @@ START_TEST(syn_flood_bounded)
 }
 END_TEST
 
+START_TEST(handshake_survives_flood)
+{
+	/* a connection whose handshake completed, quiet yet, outlives a SYN
+	 * flood of half-open ones: they are evicted first */
+	struct cap_reasm_opts o = {.max_quiet = 100};
+	struct cap_reasm *r = mk_opts(&o);
+	uint64_t t = 1;
+	feed_at(r, C2S_, ISN_C, 0, CAP_TCP_SYN, NULL, t);
+	feed_at(r, S2C_, ISN_S, ISN_C + 1, CAP_TCP_SYN | A, NULL, t);
+	for (uint32_t i = 0; i < 1000; i++) { /* answered, never ACKed */
+		flood_seg(r, i, 0, CAP_TCP_SYN, ++t);
+		flood_seg(r, i, 1, CAP_TCP_SYN | A, ++t);
+		if (i == 10) /* the real one's ACK */
+			feed_at(r, C2S_, ISN_C + 1, ISN_S + 1, A, NULL, t);
+		ck_assert_uint_le(cap_reasm_quiet(r), 100);
+	}
+	feed_at(r, C2S_, ISN_C + 1, ISN_S + 1, A, "late", ++t);
+	struct cap_reasm_stats st;
+	cap_reasm_get_stats(r, &st);
+	ck_assert_uint_eq(st.conns, 1001);
+	ck_assert_uint_eq(st.evicted, 1000 - 99);
+	for (int k = 0; k < MAXC; k++)
+		ck_assert_uint_ne(R.forgot[k], 1);
+	cap_reasm_free(r);
+	ck_assert(R.conn[0].saw_syn);
+	ck_assert_str_eq(R.s[0][0], "late[eoc]");
+}
+END_TEST
+
 START_TEST(quiet_idle_evicted)
 {
 	/* capture time, not wall-clock time: a quiet connection silent for
@@ -791,6 +820,7 @@ static Suite *cap_reasm_suite(void)
 	tcase_add_test(tc, syn_reuse);
 	tcase_add_test(tc, many_connections);
 	tcase_add_test(tc, syn_flood_bounded);
+	tcase_add_test(tc, handshake_survives_flood);
 	tcase_add_test(tc, quiet_idle_evicted);
 	tcase_add_test(tc, gap_is_not_quiet);
 	tcase_add_test(tc, port_scan_bounded);
