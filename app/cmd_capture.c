@@ -90,6 +90,13 @@ static void on_tls_report(void *ctx, const struct cap_conn *c, enum cap_dir dir,
 		(unsigned long long)c->id, a, b, msg);
 }
 
+/* A malformed key log line, skipped. */
+static void on_keylog_warn(void *ctx, const char *msg)
+{
+	(void)ctx;
+	fprintf(stderr, "wssim capture: warning: --keylog %s\n", msg);
+}
+
 static int parse_num(const char *opt, const char *s, long max, long *out)
 {
 	char *end;
@@ -256,6 +263,8 @@ int cmd_capture(int argc, char **argv)
 		return EXIT_ENV;
 	}
 	struct cap_keylog *kl = keylog ? cap_keylog_new() : NULL;
+	if (kl)
+		cap_keylog_set_warn(kl, on_keylog_warn, NULL);
 	if (keylog && (!kl || cap_keylog_load(kl, keylog, err, sizeof(err)))) {
 		fprintf(stderr, "wssim capture: --keylog %s\n",
 			kl ? err : "out of memory");
@@ -347,17 +356,19 @@ int cmd_capture(int argc, char **argv)
 	}
 	if (scn && write_scn(ss, &out, scn, file ? file : iface) < 0)
 		code = EXIT_ENV;
-	fprintf(json ? stderr : stdout,
-		"%llu packets, %llu TCP segments, %llu connections; skipped: "
-		"%llu not IP, %llu not TCP, %llu fragments, %llu malformed; "
-		"%llu segments cut by the snap length; %llu gaps (%llu "
-		"bytes)\n",
-		(unsigned long long)ps.packets, (unsigned long long)ps.tcp,
-		(unsigned long long)rs.conns, (unsigned long long)ps.not_ip,
-		(unsigned long long)ps.not_tcp,
-		(unsigned long long)ps.fragments,
-		(unsigned long long)ps.malformed, (unsigned long long)ps.cut,
-		(unsigned long long)rs.gaps, (unsigned long long)rs.gap_bytes);
+	fprintf(
+	    json ? stderr : stdout,
+	    "%llu packets, %llu TCP segments, %llu connections; skipped: "
+	    "%llu not IP, %llu not TCP, %llu fragments, %llu malformed; "
+	    "%llu segments cut by the snap length; %llu gaps (%llu "
+	    "bytes); %llu retransmissions with different data; %llu "
+	    "connections without payload evicted\n",
+	    (unsigned long long)ps.packets, (unsigned long long)ps.tcp,
+	    (unsigned long long)rs.conns, (unsigned long long)ps.not_ip,
+	    (unsigned long long)ps.not_tcp, (unsigned long long)ps.fragments,
+	    (unsigned long long)ps.malformed, (unsigned long long)ps.cut,
+	    (unsigned long long)rs.gaps, (unsigned long long)rs.gap_bytes,
+	    (unsigned long long)rs.conflicts, (unsigned long long)rs.evicted);
 	if (tf) {
 		struct cap_tls_filter_stats ts;
 		cap_tls_filter_get_stats(tf, &ts);

@@ -1,5 +1,5 @@
 /* `wssim capture --json`: the collected sessions as one JSON document,
- * schema "wssim-capture" version 2 (docs/capture-json.md). Strings are
+ * schema "wssim-capture" version 3 (docs/capture-json.md). Strings are
  * written as valid UTF-8 JSON (an invalid byte in a header becomes
  * \u00XX); text payloads that are not UTF-8 and binary payloads are
  * base64 (OpenSSL's EVP_EncodeBlock). Header values of Cookie,
@@ -418,13 +418,16 @@ static int jconn(struct cap_sessions *s, FILE *f, const struct cs_conn *c)
 		",\"protocol\":\"%s\",\"saw_syn\":%s,\"start_us\":%lld,"
 		"\"end_us\":%lld,\"bytes\":{\"c2s\":%llu,\"s2c\":%llu},"
 		"\"gap_bytes\":{\"c2s\":%llu,\"s2c\":%llu},"
+		"\"retransmission_conflicts\":{\"c2s\":%llu,\"s2c\":%llu},"
 		"\"end\":{\"c2s\":\"%s\",\"s2c\":\"%s\"},\"outcome\":",
 		cs_proto_name(c->proto), c->saw_syn ? "true" : "false",
 		rel(s, c->first_us), rel(s, c->last_us),
 		(unsigned long long)c->d[0].bytes,
 		(unsigned long long)c->d[1].bytes,
 		(unsigned long long)c->d[0].gap_bytes,
-		(unsigned long long)c->d[1].gap_bytes, end_name(&c->d[0]),
+		(unsigned long long)c->d[1].gap_bytes,
+		(unsigned long long)c->conflicts[0],
+		(unsigned long long)c->conflicts[1], end_name(&c->d[0]),
 		end_name(&c->d[1]));
 	jcstr(f, outcome);
 	if (c->leg_of)
@@ -488,14 +491,16 @@ int cap_sessions_write_json(struct cap_sessions *s, FILE *f)
 	cap_sessions_finish(s);
 	int rc = 0;
 	fprintf(f,
-		"{\"schema\":\"wssim-capture\",\"version\":2,"
+		"{\"schema\":\"wssim-capture\",\"version\":3,"
 		"\"first_packet_us\":%llu,\"redacted\":%s,\"messages_kept\":%s,"
-		"\"payload_cap\":%zu,\"connections\":[",
+		"\"payload_cap\":%zu,\"evicted_connections\":%llu,"
+		"\"connections\":[",
 		(unsigned long long)s->first_us,
 		s->opts.no_redact ? "false" : "true",
 		s->opts.keep_messages ? "true" : "false",
 		s->opts.payload_cap ? s->opts.payload_cap
-				    : (size_t)CAP_SESSION_DEFAULT_PAYLOAD_CAP);
+				    : (size_t)CAP_SESSION_DEFAULT_PAYLOAD_CAP,
+		(unsigned long long)s->evicted);
 	bool first = true;
 	for (size_t i = 0; i < s->nconns; i++) {
 		if (!cs_conn_matches(s, s->conns[i]))

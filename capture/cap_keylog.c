@@ -9,12 +9,23 @@
 #include "cap_tls.h"
 #include "os_file.h"
 
-/* The largest key log read: a million TLS connections' secrets. */
-#define CAP_KEYLOG_MAX_FILE (256u << 20)
-
 struct cap_keylog {
 	struct cap_keylog_entry **slots; /* cap slots, NULL when free */
 	size_t n, cap;
+	size_t skipped;
+	cap_keylog_warn_cb warn;
+	void *warn_ctx;
+};
+
+/* Lines as they come in pieces: a line is kept up to CAP_KEYLOG_MAX_LINE
+ * bytes (plus a CR before its LF); the rest of a longer one is dropped as
+ * it comes, so no input grows memory. */
+struct line_reader {
+	const char *name;
+	size_t lineno;
+	size_t n;
+	bool too_long;
+	char line[CAP_KEYLOG_MAX_LINE + 1];
 };
 
 struct cap_keylog *cap_keylog_new(void)
@@ -35,6 +46,30 @@ void cap_keylog_free(struct cap_keylog *kl)
 size_t cap_keylog_count(const struct cap_keylog *kl)
 {
 	return kl->n;
+}
+
+size_t cap_keylog_skipped(const struct cap_keylog *kl)
+{
+	return kl->skipped;
+}
+
+void cap_keylog_set_warn(struct cap_keylog *kl, cap_keylog_warn_cb cb,
+			 void *ctx)
+{
+	kl->warn = cb;
+	kl->warn_ctx = ctx;
+}
+
+static void skip_line(struct cap_keylog *kl, const char *name, size_t lineno,
+		      const char *label, const char *why)
+{
+	kl->skipped++;
+	if (!kl->warn)
+		return;
+	char msg[256];
+	snprintf(msg, sizeof(msg), "%s:%zu: %s%s%s; line skipped", name, lineno,
+		 label ? label : "", label ? ": " : "", why);
+	kl->warn(kl->warn_ctx, msg);
 }
 
 static size_t slot_of(const uint8_t cr[32], size_t cap)
@@ -152,8 +187,10 @@ static size_t fields(const char *p, size_t n, const char **f, size_t *fl)
 	return k;
 }
 
+/* One line (without its LF). Returns 0 (also for a line skipped) or
+ * CAP_TLS_E_NOMEM. */
 static int parse_line(struct cap_keylog *kl, const char *p, size_t n,
-		      const char *name, size_t lineno, char *err, size_t errlen)
+		      const char *name, size_t lineno)
 {
 	const char *f[4];
 	size_t fl[4];
@@ -179,9 +216,8 @@ static int parse_line(struct cap_keylog *kl, const char *p, size_t n,
 		why = li == 4 ? "the master secret is not 96 hex digits"
 			      : "the secret is not 64 or 96 hex digits";
 	if (why) {
-		snprintf(err, errlen, "%s:%zu: %s: %s", name, lineno,
-			 labels[li], why);
-		return CAP_TLS_E_KEYLOG_SYNTAX;
+		skip_line(kl, name, lineno, labels[li], why);
+		return 0;
 	}
 	struct cap_keylog_entry *e = entry_get(kl, cr);
 	if (!e)
@@ -196,42 +232,108 @@ static int parse_line(struct cap_keylog *kl, const char *p, size_t n,
 	return 0;
 }
 
+/* The end of a line (its LF, or the end of the input after bytes). */
+static int line_end(struct cap_keylog *kl, struct line_reader *lr)
+{
+	size_t n = lr->n;
+	if (n && lr->line[n - 1] == '\r')
+		n--;
+	lr->lineno++;
+	int r = 0;
+	if (lr->too_long || n > CAP_KEYLOG_MAX_LINE)
+		skip_line(kl, lr->name, lr->lineno, NULL,
+			  "longer than " CAP_KEYLOG_MAX_LINE_TEXT " bytes");
+	else
+		r = parse_line(kl, lr->line, n, lr->name, lr->lineno);
+	lr->n = 0;
+	lr->too_long = false;
+	return r;
+}
+
+/* The next n bytes of the input. */
+static int lines_feed(struct cap_keylog *kl, struct line_reader *lr,
+		      const char *p, size_t n)
+{
+	while (n) {
+		const char *lf = memchr(p, '\n', n);
+		size_t k = lf ? (size_t)(lf - p) : n;
+		size_t room = sizeof(lr->line) - lr->n;
+		if (k > room)
+			lr->too_long = true;
+		else
+			memcpy(lr->line + lr->n, p, k);
+		lr->n = lr->too_long ? 0 : lr->n + k;
+		if (!lf)
+			return 0;
+		int r = line_end(kl, lr);
+		if (r < 0)
+			return r;
+		p += k + 1;
+		n -= k + 1;
+	}
+	return 0;
+}
+
+/* The end of the input: a last line without LF. */
+static int lines_finish(struct cap_keylog *kl, struct line_reader *lr)
+{
+	return lr->n || lr->too_long ? line_end(kl, lr) : 0;
+}
+
 int cap_keylog_parse(struct cap_keylog *kl, const char *text, size_t len,
 		     const char *name, char *err, size_t errlen)
 {
-	size_t lineno = 0, i = 0;
+	struct line_reader *lr = calloc(1, sizeof(*lr));
 	if (errlen)
 		err[0] = '\0';
-	while (i < len) {
-		size_t s = i;
-		while (i < len && text[i] != '\n')
-			i++;
-		size_t e = i;
-		if (i < len)
-			i++;
-		if (e > s && text[e - 1] == '\r')
-			e--;
-		lineno++;
-		int r =
-		    parse_line(kl, text + s, e - s, name, lineno, err, errlen);
-		if (r == CAP_TLS_E_NOMEM)
-			snprintf(err, errlen, "%s: out of memory", name);
-		if (r < 0)
-			return r;
+	int r = CAP_TLS_E_NOMEM;
+	if (lr) {
+		lr->name = name;
+		r = lines_feed(kl, lr, text, len);
+		if (r == 0)
+			r = lines_finish(kl, lr);
 	}
-	return 0;
+	if (r == CAP_TLS_E_NOMEM)
+		snprintf(err, errlen, "%s: out of memory", name);
+	free(lr);
+	return r;
 }
 
 int cap_keylog_load(struct cap_keylog *kl, const char *path, char *err,
 		    size_t errlen)
 {
-	/* a regular file of bounded size: a FIFO or /dev/zero is refused
-	 * at once, not read until memory runs out */
-	char *buf = NULL;
-	size_t n = 0;
-	if (os_read_file(path, CAP_KEYLOG_MAX_FILE, &buf, &n, err, errlen) != 0)
-		return errno == ENOMEM ? CAP_TLS_E_NOMEM : CAP_TLS_E_KEYLOG_IO;
-	int r = cap_keylog_parse(kl, buf, n, path, err, errlen);
+	/* a regular file only: a FIFO or a device (/dev/zero) is refused
+	 * at once, before anything blocks or is read for ever */
+	FILE *fp = os_fopen_regular(path, 0, err, errlen);
+	if (!fp)
+		return CAP_TLS_E_KEYLOG_IO;
+	/* read in blocks, line by line: memory stays bounded whatever the
+	 * file holds (one endless line included) */
+	struct line_reader *lr = calloc(1, sizeof(*lr));
+	char *buf = malloc(65536);
+	int r = lr && buf ? 0 : CAP_TLS_E_NOMEM;
+	if (lr)
+		lr->name = path;
+	while (r == 0) {
+		size_t got = fread(buf, 1, 65536, fp);
+		if (got == 0)
+			break;
+		r = lines_feed(kl, lr, buf, got);
+	}
+	if (r == 0 && ferror(fp)) {
+		int e = errno;
+		snprintf(err, errlen, "%s: cannot read: %s", path, strerror(e));
+		errno = e;
+		r = CAP_TLS_E_KEYLOG_IO;
+	} else if (r == 0) {
+		r = lines_finish(kl, lr);
+	}
+	if (r == CAP_TLS_E_NOMEM)
+		snprintf(err, errlen, "%s: out of memory", path);
 	free(buf);
+	free(lr);
+	int e = errno;
+	fclose(fp);
+	errno = e;
 	return r;
 }

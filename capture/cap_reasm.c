@@ -8,16 +8,24 @@
  * non-overlapping pieces (the first copy of a byte wins). Connections live
  * in a chained hash table keyed by the unordered 4-tuple; a closed
  * connection stays in the table as a tombstone for a while so that its
- * trailing ACKs do not look like a new connection. */
+ * trailing ACKs do not look like a new connection. Live connections that
+ * have carried no payload yet ("quiet") are also on one of two lists in
+ * order of their last packet, half-open ones and established ones, so
+ * that the least recently active one, or one idle too long, is found at a
+ * head and evicted in O(1). */
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cap_reasm.h"
+#include "cap_seen.h"
 #include "proto_err.h"
 
 #define DEFAULT_OOO_LIMIT ((size_t)4 << 20)
 #define DEFAULT_LINGER_US ((uint64_t)120 * 1000000)
+#define DEFAULT_MAX_QUIET 10000
+#define DEFAULT_QUIET_IDLE_US ((uint64_t)120 * 1000000)
+#define DEFAULT_MAX_CLOSED 65536
 /* Segments further than this ahead of the stream are garbage, not data. */
 #define MAX_AHEAD ((int64_t)1 << 30)
 
@@ -32,21 +40,31 @@ struct ooo { /* a buffered out-of-order piece */
 struct half { /* one direction of a connection */
 	bool started, syn_seen, fin_known, ended;
 	uint32_t isn;
-	uint32_t next_seq; /* sequence number of the next expected byte */
-	uint64_t next_off; /* its stream offset (bytes delivered + gaps) */
-	uint64_t fin_off;  /* stream offset of the FIN, when known */
-	struct ooo *q;	   /* sorted by offset, non-overlapping */
+	uint32_t next_seq;     /* sequence number of the next expected byte */
+	uint64_t next_off;     /* its stream offset (bytes delivered + gaps) */
+	uint64_t fin_off;      /* stream offset of the FIN, when known */
+	struct ooo *q;	       /* sorted by offset, non-overlapping */
+	struct cap_seen *seen; /* what was delivered lately (from the first
+				  delivery until the end) */
 };
 
 struct conn {
 	struct cap_conn pub;
-	struct conn *hnext;	  /* hash chain */
-	struct conn *prev, *next; /* live list (by id) or closed list */
+	struct conn *hnext;	    /* hash chain */
+	struct conn *prev, *next;   /* live list (by id) or closed list */
+	struct conn *qprev, *qnext; /* its quiet list (by last packet) */
 	struct half h[2];
 	size_t ooo_bytes;
 	uint64_t closed_us;
 	uint32_t hash;
 	bool closed;
+	bool quiet;	  /* live, and no segment with payload yet */
+	bool established; /* the client ACKed the server's SYN, or (open
+			     before the capture) both sides sent an ACK */
+};
+
+struct quiet_list {
+	struct conn *head, *tail; /* least recent first */
 };
 
 struct conn_list {
@@ -57,10 +75,16 @@ struct cap_reasm {
 	const struct cap_tcp_sink *sink;
 	size_t ooo_limit;
 	uint64_t linger_us;
+	size_t max_quiet, max_closed;
+	uint64_t quiet_idle_us;
 	struct conn **buckets;
 	size_t nbuckets, count;
 	struct conn *last; /* the connection of the previous segment */
 	struct conn_list live, closed;
+	/* quiet connections: [0] half-open (evicted first), [1] established */
+	struct quiet_list q[2];
+	size_t nquiet, nclosed;
+	uint64_t empty_closed; /* connections closed without any payload */
 	uint64_t next_id;
 	struct cap_reasm_stats st;
 };
@@ -181,6 +205,48 @@ static void list_remove(struct conn_list *l, struct conn *c)
 	c->prev = c->next = NULL;
 }
 
+/* --- the quiet list ------------------------------------------------------ */
+
+static void quiet_remove(struct cap_reasm *r, struct conn *c)
+{
+	if (!c->quiet)
+		return;
+	struct quiet_list *l = &r->q[c->established];
+	if (c->qprev)
+		c->qprev->qnext = c->qnext;
+	else
+		l->head = c->qnext;
+	if (c->qnext)
+		c->qnext->qprev = c->qprev;
+	else
+		l->tail = c->qprev;
+	c->qprev = c->qnext = NULL;
+	c->quiet = false;
+	r->nquiet--;
+}
+
+/* At the tail of its list: the most recently active. */
+static void quiet_append(struct cap_reasm *r, struct conn *c)
+{
+	struct quiet_list *l = &r->q[c->established];
+	c->quiet = true;
+	c->qnext = NULL;
+	c->qprev = l->tail;
+	if (l->tail)
+		l->tail->qnext = c;
+	else
+		l->head = c;
+	l->tail = c;
+	r->nquiet++;
+}
+
+/* The one to evict when too many are held: the least recently active
+ * half-open one (a SYN flood's), else the least recent established. */
+static struct conn *quiet_victim(const struct cap_reasm *r)
+{
+	return r->q[0].head ? r->q[0].head : r->q[1].head;
+}
+
 /* --- delivery ---------------------------------------------------------- */
 
 static void deliver(struct cap_reasm *r, struct conn *c, int d,
@@ -189,6 +255,10 @@ static void deliver(struct cap_reasm *r, struct conn *c, int d,
 	if (n == 0)
 		return;
 	struct half *h = &c->h[d];
+	if (!h->seen && !h->ended)
+		h->seen = cap_seen_new(); /* NULL: nothing compared */
+	if (h->seen)
+		cap_seen_data(h->seen, h->next_off, p, n);
 	c->pub.bytes[d] += n;
 	h->next_seq += (uint32_t)n;
 	h->next_off += n;
@@ -202,9 +272,12 @@ static void declare_gap(struct cap_reasm *r, struct conn *c, int d, uint64_t n,
 	if (n == 0)
 		return;
 	struct half *h = &c->h[d];
+	quiet_remove(r, c); /* bytes were sent, if not seen */
 	c->pub.gap_bytes[d] += n;
 	h->next_seq += (uint32_t)n;
 	h->next_off += n;
+	if (h->seen)
+		cap_seen_gap(h->seen, h->next_off);
 	r->st.gaps++;
 	r->st.gap_bytes += n;
 	if (r->sink->gap)
@@ -232,6 +305,8 @@ static void end_half(struct cap_reasm *r, struct conn *c, int d,
 		return;
 	h->ended = true;
 	free_queue(c, d);
+	cap_seen_free(h->seen);
+	h->seen = NULL;
 	if (r->sink->end)
 		r->sink->end(r->sink->ctx, &c->pub, (enum cap_dir)d, how, ts);
 }
@@ -311,16 +386,36 @@ static struct ooo *piece_new(uint64_t off, const uint8_t *p, size_t n,
 	return e;
 }
 
+/* Whether the first `trim` known bytes of p[0..len), which end at the
+ * next expected byte of h, differ from what was delivered there. */
+static bool differs_delivered(const struct half *h, uint64_t trim,
+			      const uint8_t *p, size_t len)
+{
+	if (!h->seen || !p)
+		return false;
+	size_t n = len < trim ? len : (size_t)trim;
+	/* a segment reaching back before the stream's first byte */
+	uint64_t skip = trim > h->next_off ? trim - h->next_off : 0;
+	if (skip >= n)
+		return false;
+	return cap_seen_differs(h->seen, skip ? 0 : h->next_off - trim,
+				p + skip, n - (size_t)skip);
+}
+
 /* Insert [off, off+n) into direction d's list, keeping only the bytes no
- * piece already holds (the first copy wins). */
+ * piece already holds (the first copy wins); *conflict set when some of
+ * them differ from what that first copy holds. */
 static int insert(struct cap_reasm *r, struct conn *c, int d, uint64_t off,
-		  const uint8_t *p, size_t n, bool lost)
+		  const uint8_t *p, size_t n, bool lost, bool *conflict)
 {
 	struct half *h = &c->h[d];
 	struct ooo **pp = &h->q;
 	uint64_t a = off, b = off + n;
 	if (a < h->next_off) { /* already delivered */
-		r->st.dup_bytes += h->next_off - a;
+		uint64_t k = h->next_off - a;
+		if (!lost && differs_delivered(h, k, p, n))
+			*conflict = true;
+		r->st.dup_bytes += k;
 		a = h->next_off;
 	}
 	while (a < b) {
@@ -347,6 +442,10 @@ static int insert(struct cap_reasm *r, struct conn *c, int d, uint64_t off,
 		uint64_t eend = e->off + e->len;
 		if (a < eend) {
 			uint64_t skip = (eend < b ? eend : b) - a;
+			if (!lost && !e->lost &&
+			    memcmp(p + (a - off), e->data + (a - e->off),
+				   (size_t)skip) != 0)
+				*conflict = true;
 			r->st.dup_bytes += skip;
 			a += skip;
 		}
@@ -395,6 +494,18 @@ static int64_t seq_rel(const struct half *h, uint32_t seq)
 	return (int64_t)(int32_t)(seq - h->next_seq);
 }
 
+/* A segment of direction d carried bytes other than the first copy of
+ * them (which is kept): counted once a segment. */
+static void note_conflict(struct cap_reasm *r, struct conn *c, int d,
+			  uint64_t ts)
+{
+	if (c->pub.conflicts[d]++ == 0) {
+		c->pub.conflict_us[d] = ts;
+		c->pub.conflict_off[d] = c->h[d].next_off;
+	}
+	r->st.conflicts++;
+}
+
 static int payload(struct cap_reasm *r, struct conn *c, int d,
 		   const struct cap_segment *s)
 {
@@ -413,8 +524,13 @@ static int payload(struct cap_reasm *r, struct conn *c, int d,
 		r->st.implausible++;
 		return 0;
 	}
+	bool conflict = false;
 	if (rel < 0) {
 		uint64_t trim = (uint64_t)-rel;
+		if (differs_delivered(h, trim, p, len)) {
+			conflict = true;
+			note_conflict(r, c, d, s->ts_us);
+		}
 		if (trim >= total) {
 			r->st.dup_bytes += total;
 			return 0;
@@ -444,9 +560,12 @@ static int payload(struct cap_reasm *r, struct conn *c, int d,
 		if (h->ended) /* a FIN became in order on the way */
 			return 0;
 	}
-	int rc = insert(r, c, d, off, p, len, false);
+	bool differs = false;
+	int rc = insert(r, c, d, off, p, len, false, &differs);
 	if (rc == 0 && miss)
-		rc = insert(r, c, d, off + len, NULL, miss, true);
+		rc = insert(r, c, d, off + len, NULL, miss, true, &differs);
+	if (differs && !conflict)
+		note_conflict(r, c, d, s->ts_us);
 	drain(r, c, d, s->ts_us);
 	return rc;
 }
@@ -484,23 +603,57 @@ static void fin(struct cap_reasm *r, struct conn *c, int d,
 	check_fin(r, c, d, s->ts_us);
 }
 
-static void conn_close(struct cap_reasm *r, struct conn *c)
+static void conn_drop(struct cap_reasm *r, struct conn *c)
 {
+	table_remove(r, c);
+	list_remove(&r->closed, c);
+	r->nclosed--;
+	free(c);
+}
+
+/* Forget live connection c: it carried no payload (quiet). The sink
+ * hears `forget` instead of its ends and close; its 4-tuple is not
+ * remembered (a later packet opens a new connection). */
+static void conn_evict(struct cap_reasm *r, struct conn *c)
+{
+	quiet_remove(r, c);
 	free_queue(c, 0);
 	free_queue(c, 1);
+	cap_seen_free(c->h[0].seen); /* never delivered: NULL */
+	cap_seen_free(c->h[1].seen);
+	r->st.evicted++;
+	if (r->sink->forget)
+		r->sink->forget(r->sink->ctx, &c->pub);
+	table_remove(r, c);
+	list_remove(&r->live, c);
+	free(c);
+}
+
+static void conn_close(struct cap_reasm *r, struct conn *c)
+{
+	if (c->quiet && r->empty_closed >= r->max_quiet) {
+		/* beyond max_quiet connections that ended without payload
+		 * (a port scan): counted, not reported one by one */
+		conn_evict(r, c);
+		return;
+	}
+	if (c->quiet)
+		r->empty_closed++;
+	quiet_remove(r, c);
+	free_queue(c, 0);
+	free_queue(c, 1);
+	for (int d = 0; d < 2; d++) {
+		cap_seen_free(c->h[d].seen);
+		c->h[d].seen = NULL;
+	}
 	if (r->sink->close)
 		r->sink->close(r->sink->ctx, &c->pub);
 	c->closed = true;
 	c->closed_us = c->pub.last_us;
 	list_remove(&r->live, c);
 	list_append(&r->closed, c);
-}
-
-static void conn_drop(struct cap_reasm *r, struct conn *c)
-{
-	table_remove(r, c);
-	list_remove(&r->closed, c);
-	free(c);
+	if (++r->nclosed > r->max_closed)
+		conn_drop(r, r->closed.head);
 }
 
 static void reset(struct cap_reasm *r, struct conn *c, int d, uint64_t ts)
@@ -517,6 +670,9 @@ static void reset(struct cap_reasm *r, struct conn *c, int d, uint64_t ts)
 static struct conn *conn_new(struct cap_reasm *r, uint32_t hv,
 			     const struct cap_segment *s)
 {
+	/* a SYN flood: the least recently active quiet one makes room */
+	if (r->nquiet >= r->max_quiet)
+		conn_evict(r, quiet_victim(r));
 	if (r->count >= r->nbuckets && table_grow(r) != 0)
 		return NULL;
 	struct conn *c = calloc(1, sizeof(*c));
@@ -540,6 +696,7 @@ static struct conn *conn_new(struct cap_reasm *r, uint32_t hv,
 	r->buckets[hv & (r->nbuckets - 1)] = c;
 	r->count++;
 	list_append(&r->live, c);
+	quiet_append(r, c);
 	r->st.conns++;
 	r->last = c;
 	if (r->sink->open)
@@ -554,11 +711,23 @@ static void expire_closed(struct cap_reasm *r, uint64_t now)
 		conn_drop(r, c);
 }
 
+static void expire_quiet(struct cap_reasm *r, uint64_t now)
+{
+	for (int k = 0; k < 2; k++) {
+		struct conn *c;
+		while ((c = r->q[k].head) &&
+		       c->pub.last_us + r->quiet_idle_us < now)
+			conn_evict(r, c);
+	}
+}
+
 int cap_reasm_segment(struct cap_reasm *r, const struct cap_segment *s)
 {
 	r->st.segments++;
 	if (r->closed.head)
 		expire_closed(r, s->ts_us);
+	if (r->nquiet)
+		expire_quiet(r, s->ts_us);
 	/* The previous segment's connection first, before any hashing:
 	 * consecutive segments mostly belong to one connection. */
 	struct conn *c = r->last && conn_matches(r->last, s) ? r->last : NULL;
@@ -591,6 +760,24 @@ int cap_reasm_segment(struct cap_reasm *r, const struct cap_segment *s)
 		c->pub.last_us = s->ts_us;
 	if (s->flags & CAP_TCP_SYN)
 		c->pub.saw_syn = true;
+	if (c->quiet) {
+		/* an ACK without SYN while the other side has spoken: the
+		 * handshake's last packet (not the SYN flood's, whose
+		 * SYN+ACKs go to spoofed addresses and get no answer) */
+		bool est =
+		    c->established ||
+		    ((s->flags & (CAP_TCP_SYN | CAP_TCP_ACK | CAP_TCP_RST)) ==
+			 CAP_TCP_ACK &&
+		     c->h[!d].started);
+		if (s->len || s->missing) {
+			quiet_remove(r, c);
+		} else if (est != c->established ||
+			   c != r->q[c->established].tail) {
+			quiet_remove(r, c); /* to the tail: the most recent */
+			c->established = est;
+			quiet_append(r, c);
+		}
+	}
 	if (!h->started)
 		half_start(h, s);
 	if (s->flags & CAP_TCP_ACK)
@@ -635,6 +822,12 @@ struct cap_reasm *cap_reasm_new(const struct cap_tcp_sink *sink,
 	    opts && opts->ooo_limit ? opts->ooo_limit : DEFAULT_OOO_LIMIT;
 	r->linger_us =
 	    opts && opts->linger_us ? opts->linger_us : DEFAULT_LINGER_US;
+	r->max_quiet =
+	    opts && opts->max_quiet ? opts->max_quiet : DEFAULT_MAX_QUIET;
+	r->quiet_idle_us = opts && opts->quiet_idle_us ? opts->quiet_idle_us
+						       : DEFAULT_QUIET_IDLE_US;
+	r->max_closed =
+	    opts && opts->max_closed ? opts->max_closed : DEFAULT_MAX_CLOSED;
 	r->nbuckets = 256;
 	r->buckets = calloc(r->nbuckets, sizeof(*r->buckets));
 	if (!r->buckets) {
@@ -647,6 +840,16 @@ struct cap_reasm *cap_reasm_new(const struct cap_tcp_sink *sink,
 void cap_reasm_get_stats(const struct cap_reasm *r, struct cap_reasm_stats *out)
 {
 	*out = r->st;
+}
+
+size_t cap_reasm_held(const struct cap_reasm *r)
+{
+	return r->count;
+}
+
+size_t cap_reasm_quiet(const struct cap_reasm *r)
+{
+	return r->nquiet;
 }
 
 void cap_reasm_free(struct cap_reasm *r)

@@ -6,7 +6,10 @@
  * from the caller's buffer to the sink (no copy); only out-of-order data is
  * buffered, up to a bound per connection, beyond which the hole in front
  * of it is declared a gap. Retransmissions and overlaps are trimmed (the
- * first copy seen wins); sequence numbers wrap (32-bit modular arithmetic).
+ * first copy seen wins); one whose bytes differ from that first copy is
+ * counted per connection and direction (cap_conn.conflicts: compared with
+ * buffered data, and with recently delivered data as far as cap_seen.h
+ * remembers it); sequence numbers wrap (32-bit modular arithmetic).
  *
  * Which side is the client: the sender of a SYN (without ACK), or the
  * receiver of a SYN+ACK; for a connection already open when the capture
@@ -22,6 +25,19 @@
  * sink->close once both directions have ended. A SYN on a 4-tuple whose
  * connection has closed starts a new connection. cap_reasm_finish() ends
  * every open connection (gaps, then end CAP_END_CAPTURE, then close).
+ *
+ * Memory stays bounded on SYN floods and port scans: a connection that
+ * has carried no payload yet is "quiet", and quiet connections are
+ * evicted (sink->forget instead of close; counted in stats.evicted) when
+ * a new one would make more than max_quiet (the least recently active
+ * half-open one goes, one whose handshake completed only when no
+ * half-open one is left), when one
+ * saw no packet for quiet_idle_us of capture time, and when one ends
+ * (FIN, RST) after max_quiet others already ended quiet (so a port scan
+ * reports its first max_quiet connections one by one, then counts).
+ * A connection that carried payload is never evicted, however long it
+ * idles. Closed connections are remembered (linger_us) at most
+ * max_closed at a time, the oldest forgotten first.
  *
  * This module does not read packets (cap_pcap does) and does not look at
  * the bytes (session extraction does, behind the sink). */
@@ -64,6 +80,15 @@ struct cap_reasm_opts {
 	 * time) so that its trailing ACKs do not open a new connection;
 	 * 0 means the default, 120 s. */
 	uint64_t linger_us;
+	/* Quiet connections (no payload yet) held at most; 0 means the
+	 * default, 10000. */
+	size_t max_quiet;
+	/* A quiet connection silent this long (capture time) is evicted;
+	 * 0 means the default, 120 s. */
+	uint64_t quiet_idle_us;
+	/* Closed connections remembered at most; 0 means the default,
+	 * 65536. */
+	size_t max_closed;
 };
 
 struct cap_reasm_stats {
@@ -76,6 +101,9 @@ struct cap_reasm_stats {
 	uint64_t after_close;  /* segments of a closed connection ignored */
 	uint64_t implausible;  /* segments too far from the stream, dropped */
 	uint64_t nomem;	       /* segments dropped for lack of memory */
+	uint64_t evicted;      /* quiet connections evicted (see above) */
+	uint64_t conflicts;    /* segments with other bytes than the first
+				  copy of them (cap_conn.conflicts) */
 };
 
 struct cap_reasm;
@@ -101,6 +129,12 @@ void cap_reasm_finish(struct cap_reasm *r);
 /* Counters since cap_reasm_new. */
 void cap_reasm_get_stats(const struct cap_reasm *r,
 			 struct cap_reasm_stats *out);
+
+/* Connections held now: open ones and remembered closed ones. */
+size_t cap_reasm_held(const struct cap_reasm *r);
+
+/* Quiet connections (open, no payload yet) held now. */
+size_t cap_reasm_quiet(const struct cap_reasm *r);
 
 /* Free the reassembler; calls cap_reasm_finish first if connections are
  * still open. NULL is allowed. */

@@ -303,6 +303,30 @@ static void ws_control(struct cap_sessions *s, struct cs_conn *c,
  * mode, so payload bytes are not copied, unmasked or checked unless kept
  * (JSON, -o) or inflated. Only a partial frame header and control frames
  * are gathered, inside the decoder. */
+/* A frame whose length is not in its shortest form: a peer closes with
+ * 1002 (RFC 6455 section 5.2), but the frame's extent is clear, so the
+ * raw decoder takes it; the first one of each direction is noted and
+ * decoding goes on. `end` is the stream offset just after what the
+ * decoder reported (the header of a data frame, a whole control frame). */
+static void ws_long_len(struct cs_conn *c, enum cap_dir dir,
+			const struct ws_event *ev, uint64_t end, uint64_t ts)
+{
+	struct cs_dir *d = &c->d[dir];
+	if (!ev->hdr.long_len || d->long_len_noted)
+		return;
+	d->long_len_noted = true;
+	uint64_t at = end - ev->hdr.hdr_len -
+		      (ev->type == WS_EV_CONTROL ? ev->hdr.len : 0);
+	note(c, dir, ts,
+	     "%s: websocket frame at byte %llu has a %llu-byte length in the "
+	     "%s form, not the shortest (a peer closes with 1002); decoding "
+	     "goes on (later ones not noted)",
+	     dir_name(dir), (unsigned long long)at,
+	     (unsigned long long)ev->hdr.len,
+	     ev->hdr.hdr_len - (ev->hdr.masked ? 4u : 0u) == 4 ? "16-bit"
+							       : "64-bit");
+}
+
 static void ws_feed(struct cap_sessions *s, struct cs_conn *c, enum cap_dir dir,
 		    const uint8_t *p, size_t n, uint64_t ts)
 {
@@ -325,6 +349,7 @@ static void ws_feed(struct cap_sessions *s, struct cs_conn *c, enum cap_dir dir,
 		n -= (size_t)rc;
 		switch (ev.type) {
 		case WS_EV_FRAME_START:
+			ws_long_len(c, dir, &ev, d->dec.consumed_total, ts);
 			if (s->opts.keep_messages)
 				ws_frame_start(s, d, &ev);
 			break;
@@ -346,6 +371,7 @@ static void ws_feed(struct cap_sessions *s, struct cs_conn *c, enum cap_dir dir,
 					d->dec.msg_compressed, ts);
 			break;
 		case WS_EV_CONTROL:
+			ws_long_len(c, dir, &ev, d->dec.consumed_total, ts);
 			ws_control(s, c, dir, &ev, ts);
 			break;
 		default:
@@ -1009,6 +1035,7 @@ static void sink_open(void *ctx, struct cap_conn *cc)
 	c->last_us = cc->last_us;
 	for (int i = 0; i < 2; i++)
 		proto_buf_init(&c->d[i].buf);
+	c->slot = s->nconns;
 	s->conns[s->nconns++] = c;
 	cc->user = c;
 	if (!s->have_first || cc->first_us < s->first_us) {
@@ -1158,6 +1185,18 @@ static void sink_close(void *ctx, struct cap_conn *cc)
 	(void)s;
 	if (cc->last_us > c->last_us)
 		c->last_us = cc->last_us;
+	for (int i = 0; i < 2; i++) {
+		c->conflicts[i] = cc->conflicts[i];
+		if (cc->conflicts[i])
+			note(c, (enum cap_dir)i, cc->conflict_us[i],
+			     "%s: %llu retransmission%s with different data, "
+			     "the first at byte %llu; the first copy of each "
+			     "byte is kept",
+			     dir_name((enum cap_dir)i),
+			     (unsigned long long)cc->conflicts[i],
+			     cc->conflicts[i] == 1 ? "" : "s",
+			     (unsigned long long)cc->conflict_off[i]);
+	}
 	/* a body read until close ends here */
 	struct cs_dir *d = &c->d[CAP_S2C];
 	if (d->mode == CS_M_HTTP && d->in_body &&
@@ -1165,6 +1204,61 @@ static void sink_close(void *ctx, struct cap_conn *cc)
 		d->in_body = false;
 	conn_release(c);
 	cc->user = NULL;
+}
+
+static void conn_free(struct cs_conn *c)
+{
+	conn_release(c);
+	for (size_t j = 0; j < c->nex; j++) {
+		struct cs_exchange *e = &c->ex[j];
+		free(e->method);
+		free(e->target);
+		free(e->reason);
+		pairs_free(&e->req_headers);
+		pairs_free(&e->resp_headers);
+		pairs_free(&e->attributes);
+		proto_buf_free(&e->body);
+	}
+	free(c->ex);
+	free(c->msgs);
+	for (size_t j = 0; j < c->nnotes; j++)
+		free(c->notes[j].text);
+	free(c->notes);
+	for (int k = 0; k < 2; k++)
+		free(c->d[k].close_reason);
+	free(c->extensions);
+	free(c->sni);
+	free(c->tls);
+	free(c);
+}
+
+/* Close up the holes forgotten connections left in s->conns. */
+static void conns_compact(struct cap_sessions *s)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < s->nconns; i++)
+		if (s->conns[i]) {
+			s->conns[i]->slot = k;
+			s->conns[k++] = s->conns[i];
+		}
+	s->nconns = k;
+	s->nholes = 0;
+}
+
+/* An evicted connection (it carried nothing): counted, not kept. */
+static void sink_forget(void *ctx, struct cap_conn *cc)
+{
+	struct cap_sessions *s = ctx;
+	struct cs_conn *c = cc->user;
+	if (!c)
+		return;
+	cc->user = NULL;
+	s->evicted++;
+	s->conns[c->slot] = NULL;
+	conn_free(c);
+	/* amortized O(1): compact once half the slots are holes */
+	if (++s->nholes > 64 && s->nholes * 2 > s->nconns)
+		conns_compact(s);
 }
 
 /* ---- legs --------------------------------------------------------- */
@@ -1261,9 +1355,9 @@ struct cap_sessions *cap_sessions_new(const struct cap_session_opts *opts)
 		return NULL;
 	if (opts)
 		s->opts = *opts;
-	s->sink =
-	    (struct cap_tcp_sink){s,	    sink_open,	sink_data,  sink_gap,
-				  sink_end, sink_close, cs_sink_tls};
+	s->sink = (struct cap_tcp_sink){s,	     sink_open,	 sink_data,
+					sink_gap,    sink_end,	 sink_close,
+					cs_sink_tls, sink_forget};
 	proto_buf_init(&s->scratch);
 	cap_arena_init(&s->payloads);
 	return s;
@@ -1276,7 +1370,12 @@ struct cap_tcp_sink *cap_sessions_sink(struct cap_sessions *s)
 
 size_t cap_sessions_count(const struct cap_sessions *s)
 {
-	return s->nconns;
+	return s->nconns - s->nholes;
+}
+
+uint64_t cap_sessions_evicted(const struct cap_sessions *s)
+{
+	return s->evicted;
 }
 
 void cap_sessions_finish(struct cap_sessions *s)
@@ -1284,6 +1383,8 @@ void cap_sessions_finish(struct cap_sessions *s)
 	if (s->finished)
 		return;
 	s->finished = true;
+	if (s->nholes)
+		conns_compact(s);
 	for (size_t i = 0; i < s->nconns; i++)
 		if (!s->conns[i]->closed)
 			conn_release(s->conns[i]);
@@ -1294,31 +1395,9 @@ void cap_sessions_free(struct cap_sessions *s)
 {
 	if (!s)
 		return;
-	for (size_t i = 0; i < s->nconns; i++) {
-		struct cs_conn *c = s->conns[i];
-		conn_release(c);
-		for (size_t j = 0; j < c->nex; j++) {
-			struct cs_exchange *e = &c->ex[j];
-			free(e->method);
-			free(e->target);
-			free(e->reason);
-			pairs_free(&e->req_headers);
-			pairs_free(&e->resp_headers);
-			pairs_free(&e->attributes);
-			proto_buf_free(&e->body);
-		}
-		free(c->ex);
-		free(c->msgs);
-		for (size_t j = 0; j < c->nnotes; j++)
-			free(c->notes[j].text);
-		free(c->notes);
-		for (int k = 0; k < 2; k++)
-			free(c->d[k].close_reason);
-		free(c->extensions);
-		free(c->sni);
-		free(c->tls);
-		free(c);
-	}
+	for (size_t i = 0; i < s->nconns; i++)
+		if (s->conns[i])
+			conn_free(s->conns[i]);
 	free(s->conns);
 	proto_buf_free(&s->scratch);
 	cap_arena_free(&s->payloads);

@@ -55,14 +55,18 @@ struct cap_tcp_sink *cap_sessions_sink(struct cap_sessions *s);
  * link the legs of proxied requests. Idempotent; the writers call it. */
 void cap_sessions_finish(struct cap_sessions *s);
 
-/* Number of connections seen (before filtering). */
+/* Number of connections kept (before filtering): seen, but for those
+ * the reassembler evicted (the sink's `forget`, cap_stream.h). */
 size_t cap_sessions_count(const struct cap_sessions *s);
+
+/* Number of connections evicted (forgotten): they carried no payload. */
+uint64_t cap_sessions_evicted(const struct cap_sessions *s);
 
 /* One line per (matching) connection to `f`. Returns 0, or -1 when
  * writing failed (errno from stdio). */
 int cap_sessions_write_summary(struct cap_sessions *s, FILE *f);
 
-/* One JSON document (schema "wssim-capture" version 2) to `f`. Returns
+/* One JSON document (schema "wssim-capture" version 3) to `f`. Returns
  * 0, or -1 when writing failed or memory ran out. */
 int cap_sessions_write_json(struct cap_sessions *s, FILE *f);
 

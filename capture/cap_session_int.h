@@ -100,6 +100,7 @@ struct cs_dir {
 	size_t slot_len;
 	uint64_t msg_len;
 	bool msg_truncated;
+	bool long_len_noted; /* a length not in its shortest form was noted */
 	/* totals */
 	uint64_t bytes, gap_bytes;
 	uint64_t messages, pings, pongs;
@@ -113,6 +114,7 @@ struct cs_dir {
 
 struct cs_conn {
 	uint64_t id;
+	size_t slot; /* its index in cap_sessions.conns */
 	struct cap_endpoint client, server;
 	bool saw_syn, closed;
 	uint64_t first_us, last_us;
@@ -143,6 +145,8 @@ struct cs_conn {
 	struct cap_tls_info *tls; /* what the TLS filter made of it, or NULL
 				     (cap_session_tls.c) */
 	uint64_t cpings, cpongs;
+	/* retransmissions with different data per direction (cap_conn) */
+	uint64_t conflicts[2];
 	/* legs */
 	uint64_t leg_of;      /* this is a backend leg of that connection */
 	uint64_t backend_leg; /* first backend leg of this connection */
@@ -151,8 +155,10 @@ struct cs_conn {
 struct cap_sessions {
 	struct cap_session_opts opts;
 	struct cap_tcp_sink sink;
-	struct cs_conn **conns;
-	size_t nconns, capconns;
+	struct cs_conn **conns; /* by id; NULL holes (forgotten ones) until
+				   cap_sessions_finish */
+	size_t nconns, capconns, nholes;
+	uint64_t evicted; /* connections forgotten (cap_stream.h) */
 	uint64_t first_us;
 	bool have_first;
 	bool finished;

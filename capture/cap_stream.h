@@ -40,7 +40,13 @@ struct cap_conn {
 	uint64_t first_us, last_us; /* capture timestamps, microseconds */
 	uint64_t bytes[2];	    /* payload bytes delivered per direction */
 	uint64_t gap_bytes[2];	    /* bytes missing per direction */
-	void *user;		    /* the sink's per-connection state */
+	/* segments per direction that overlapped bytes already seen with
+	 * other bytes ("retransmission with different data"; the first copy
+	 * is kept), and the first one's capture time and stream offset (the
+	 * next byte expected when it came) */
+	uint64_t conflicts[2];
+	uint64_t conflict_us[2], conflict_off[2];
+	void *user; /* the sink's per-connection state */
 };
 
 enum cap_end {
@@ -73,6 +79,12 @@ struct cap_tcp_sink {
 	 * per connection, before `close`. */
 	void (*tls)(void *ctx, struct cap_conn *c,
 		    const struct cap_tls_info *info);
+	/* Instead of `close`, for a connection that carried no payload
+	 * either way (ends may have come before): drop it without a trace
+	 * but a count; the reassembler evicted it (a SYN flood, a port scan,
+	 * see cap_reasm.h). NULL only for a sink that keeps nothing per
+	 * connection. */
+	void (*forget)(void *ctx, struct cap_conn *c);
 };
 
 #endif

@@ -1,8 +1,9 @@
 /* The default output of `wssim capture`: one line per connection (id,
  * endpoints, protocol, first request line and status, outcome, message
- * counts and bytes per direction, gaps, leg links, and for one that was
- * TLS on the wire whether it was decrypted or why not). Reads what
- * cap_session.c collected; prints nothing else. */
+ * counts and bytes per direction, gaps, retransmissions with different
+ * data, leg links, and for one that was TLS on the wire whether it was
+ * decrypted or why not). Reads what cap_session.c collected; prints
+ * nothing else. */
 #include <stdio.h>
 
 #include "cap_session_int.h"
@@ -57,6 +58,12 @@ static int write_conn(struct cap_sessions *s, const struct cs_conn *c, FILE *f)
 		fprintf(f, "; gaps c2s %llu s2c %llu bytes",
 			(unsigned long long)c->d[0].gap_bytes,
 			(unsigned long long)c->d[1].gap_bytes);
+	if (c->conflicts[0] || c->conflicts[1])
+		fprintf(f,
+			"; retransmissions with different data c2s %llu s2c "
+			"%llu (first copy kept)",
+			(unsigned long long)c->conflicts[0],
+			(unsigned long long)c->conflicts[1]);
 	if (c->leg_of)
 		fprintf(f, "; leg of #%llu", (unsigned long long)c->leg_of);
 	if (c->backend_leg)

@@ -43,7 +43,6 @@
 #define CAP_TLS_ERR_MAP(X)                                                     \
 	X(NOMEM, "nomem", "out of memory")                                     \
 	X(KEYLOG_IO, "keylog_io", "cannot read the key log")                   \
-	X(KEYLOG_SYNTAX, "keylog_syntax", "malformed key log line")            \
 	X(RECORD, "bad_record", "malformed TLS record")                        \
 	X(HANDSHAKE, "bad_handshake", "malformed TLS handshake message")       \
 	X(VERSION, "version", "unsupported TLS version")                       \
@@ -113,24 +112,43 @@ struct cap_keylog;
 struct cap_keylog *cap_keylog_new(void);
 void cap_keylog_free(struct cap_keylog *kl); /* NULL is fine */
 
+/* The longest key log line taken (bytes before its LF, a CR not
+ * counted); the longest real one (a TLS 1.3 secret of 48 bytes) is 193. */
+#define CAP_KEYLOG_MAX_LINE 4096
+#define CAP_KEYLOG_MAX_LINE_TEXT "4096"
+
+/* A malformed line was skipped: msg is "NAME:LINE: LABEL: what is wrong;
+ * line skipped" (borrowed for the call). */
+typedef void (*cap_keylog_warn_cb)(void *ctx, const char *msg);
+
+/* Who hears of skipped lines (NULL: nobody; they are still counted). */
+void cap_keylog_set_warn(struct cap_keylog *kl, cap_keylog_warn_cb cb,
+			 void *ctx);
+
 /* Add the lines of `text` (len bytes, borrowed). Blank lines, `#`
  * comments and unknown labels (CLIENT_EARLY_TRAFFIC_SECRET,
- * EXPORTER_SECRET, ...) are skipped; a later line for the same client
- * random and label replaces the earlier. `name` names the input in
- * messages. Returns 0, CAP_TLS_E_NOMEM, or CAP_TLS_E_KEYLOG_SYNTAX for the
- * first malformed line (a known label with a missing field, bad hex, or a
- * wrong length) with "NAME:LINE: what is wrong" in err; lines before it
- * stay added. */
+ * EXPORTER_SECRET, ...) are ignored; a later line for the same client
+ * random and label replaces the earlier. A malformed line (a known label
+ * with a missing field, bad hex, or a wrong length; any line longer than
+ * CAP_KEYLOG_MAX_LINE) is skipped, counted and reported to the warn
+ * callback, and the lines after it are read. `name` names the input in
+ * messages. Returns 0, or CAP_TLS_E_NOMEM (err says so; lines before
+ * stay added). */
 int cap_keylog_parse(struct cap_keylog *kl, const char *text, size_t len,
 		     const char *name, char *err, size_t errlen);
 
-/* Read and parse the file at `path`. Returns 0, CAP_TLS_E_KEYLOG_IO (err
- * says why; errno kept), or what cap_keylog_parse returns. */
+/* Read and parse the file at `path` as cap_keylog_parse does, in blocks:
+ * memory does not grow with the file's size or its lines' length.
+ * Returns 0, CAP_TLS_E_KEYLOG_IO (err says why; errno kept), or
+ * CAP_TLS_E_NOMEM. */
 int cap_keylog_load(struct cap_keylog *kl, const char *path, char *err,
 		    size_t errlen);
 
 /* Number of distinct client randoms. */
 size_t cap_keylog_count(const struct cap_keylog *kl);
+
+/* Number of malformed lines skipped. */
+size_t cap_keylog_skipped(const struct cap_keylog *kl);
 
 /* The entry for a client random, or NULL. Borrowed from kl. */
 const struct cap_keylog_entry *cap_keylog_find(const struct cap_keylog *kl,

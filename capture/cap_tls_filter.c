@@ -337,6 +337,23 @@ static void tf_close(void *ctx, struct cap_conn *cc)
 	tc_free(tc);
 }
 
+/* A quiet connection evicted (cap_stream.h): no bytes came, so nothing
+ * is held; the inner sink forgets it too. */
+static void tf_forget(void *ctx, struct cap_conn *cc)
+{
+	struct cap_tls_filter *f = ctx;
+	struct tf_conn *tc = cc->user;
+	if (!tc) { /* see tf_open */
+		if (f->inner->forget)
+			f->inner->forget(f->inner->ctx, cc);
+		return;
+	}
+	if (f->inner->forget)
+		INNER(tc, forget(in_->ctx, cc_));
+	cc->user = tc->inner_user;
+	tc_free(tc);
+}
+
 struct cap_tls_filter *cap_tls_filter_new(const struct cap_keylog *kl,
 					  struct cap_tcp_sink *inner,
 					  cap_tls_report_cb report,
@@ -350,7 +367,7 @@ struct cap_tls_filter *cap_tls_filter_new(const struct cap_keylog *kl,
 	f->report = report;
 	f->report_ctx = report_ctx;
 	f->sink = (struct cap_tcp_sink){f,	tf_open,  tf_data, tf_gap,
-					tf_end, tf_close, NULL};
+					tf_end, tf_close, NULL,	   tf_forget};
 	return f;
 }
 

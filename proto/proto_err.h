@@ -25,6 +25,7 @@
 	X(WS_TOO_BIG, "websocket message too big")                             \
 	X(WS_UNMASKED, "websocket client frame not masked")                    \
 	X(WS_MASKED, "websocket server frame masked")                          \
+	X(WS_LENGTH, "websocket payload length not in its shortest form")      \
 	X(WS_HANDSHAKE, "invalid websocket handshake")                         \
 	X(PMD, "permessage-deflate error")                                     \
 	X(AJP_MAGIC, "bad AJP13 packet magic")                                 \

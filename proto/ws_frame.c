@@ -79,6 +79,8 @@ int ws_frame_hdr_parse(const uint8_t *buf, size_t len, struct ws_frame_hdr *h)
 	} else {
 		h->len = l7;
 	}
+	h->long_len =
+	    (l7 == 126 && h->len < 126) || (l7 == 127 && h->len <= 0xffff);
 	if (masked) {
 		memcpy(h->mask, buf + n, 4);
 		n += 4;
@@ -236,6 +238,23 @@ static bool is_control_op(uint8_t op)
 	return op == WS_OP_CLOSE || op == WS_OP_PING || op == WS_OP_PONG;
 }
 
+/* Where, within the first `have` bytes of a header, its length is known
+ * not to be in its shortest form: byte 3 for a 16-bit length below 126,
+ * byte 7 for a 64-bit one whose first six bytes are zero (below 65536
+ * whatever follows); 0 when it is not (or not yet) known. */
+static size_t long_len_at(const uint8_t *b, size_t have)
+{
+	uint8_t l7 = b[1] & 0x7f;
+	if (l7 == 126 && have >= 4)
+		return b[2] == 0 && b[3] < 126 ? 3 : 0;
+	if (l7 != 127 || have < 8)
+		return 0;
+	for (size_t i = 2; i < 8; i++)
+		if (b[i])
+			return 0;
+	return 7;
+}
+
 /* Check the first `have` bytes of a header at stream offset `at` against
  * the rules, in the order the bytes arrive. Returns the header length
  * with *h filled, PROTO_E_AGAIN if more bytes are needed to go on, or an
@@ -285,6 +304,15 @@ static int hdr_check(struct ws_decoder *d, const uint8_t *b, size_t have,
 		return fail(d, PROTO_E_WS_MASKED, WS_CLOSE_PROTOCOL,
 			    "server frame masked", at + 1);
 
+	/* Not the shortest length form: decided at the last byte that could
+	 * have made the length need this form (RFC 6455 section 5.2). Raw
+	 * mode lets it through, flagged in h->long_len. */
+	size_t at_short = long_len_at(b, have);
+	if (at_short && !d->raw_data)
+		return fail(d, PROTO_E_WS_LENGTH, WS_CLOSE_PROTOCOL,
+			    "payload length not in its shortest form",
+			    at + at_short);
+
 	int n = ws_frame_hdr_parse(b, have, h);
 	if (n == PROTO_E_WS_PROTOCOL)
 		return fail(d, PROTO_E_WS_PROTOCOL, WS_CLOSE_PROTOCOL,
@@ -294,7 +322,7 @@ static int hdr_check(struct ws_decoder *d, const uint8_t *b, size_t have,
 	if (n < 0)
 		return n;
 
-	/* A length of <= 125 in the 16- or 64-bit form is allowed. */
+	/* (In raw mode a control length <= 125 in a longer form gets here.) */
 	if (is_control_op(op) && h->len > WS_MAX_CONTROL)
 		return fail(d, PROTO_E_WS_PROTOCOL, WS_CLOSE_PROTOCOL,
 			    "control frame longer than 125 bytes", at + 1);

@@ -12,19 +12,22 @@
  * section 5: masking by role, reserved bits (RSV1 allowed only when
  * permessage-deflate was negotiated, only on a first data frame), reserved
  * opcodes, control frame length and fragmentation, continuation order,
- * minimal length encoding is not required (as browsers), the 64-bit length
- * MSB, a message size limit, UTF-8 of uncompressed text messages across
- * frames, and close frame payloads (code validity, UTF-8 reason). On a
- * violation it returns a negative code and records the close code a peer
- * should send (1002, 1007, 1009) and the input offset.
+ * the shortest length form ("the minimal number of bytes MUST be used to
+ * encode the length", section 5.2: 126 only for 126..65535, 127 only
+ * above), the 64-bit length MSB, a message size limit, UTF-8 of uncompressed
+ * text messages across frames, and close frame payloads (code validity, UTF-8
+ * reason). On a violation it returns a negative code and records the close code
+ * a peer should send (1002, 1007, 1009) and the input offset.
  *
  * Raw mode (ws_decoder.raw_data) is for an observer that needs a data
  * frame's payload in part or not at all (wssim capture): DATA runs point
  * at the bytes as they came, still masked, the UTF-8 of text messages is
  * not checked (as for compressed ones), and the input is never written,
  * so it can be read-only (ws_decoder_feed_raw). Skipping a payload then
- * costs nothing per byte. Every other rule, and control frames, are as
- * in the normal mode.
+ * costs nothing per byte. A length not in its shortest form is accepted
+ * and flagged (ws_frame_hdr.long_len): the frame's extent is still clear,
+ * so an observer can say so and go on decoding. Every other rule, and
+ * control frames, are as in the normal mode.
  */
 #ifndef WSSIM_WS_FRAME_H
 #define WSSIM_WS_FRAME_H
@@ -72,6 +75,7 @@ struct ws_frame_hdr {
 	uint8_t mask[4];
 	uint64_t len;	/* payload length */
 	size_t hdr_len; /* 2 to 14 */
+	bool long_len;	/* the length used a longer form than needed */
 };
 
 /* Write a frame header into out; returns its length (2..14). `mask` NULL
@@ -82,7 +86,8 @@ size_t ws_frame_hdr_encode(uint8_t out[WS_MAX_HEADER], bool fin, uint8_t rsv,
 /* Parse just a header from buf[0..len): returns its length (> 0) and fills
  * *h, PROTO_E_AGAIN if incomplete, or PROTO_E_WS_PROTOCOL for a 64-bit
  * length with the MSB set (as soon as that byte, buf[2], is there). No
- * rule checks (the decoder makes those). */
+ * rule checks (the decoder makes those): a length not in its shortest
+ * form is only flagged in h->long_len. */
 int ws_frame_hdr_parse(const uint8_t *buf, size_t len, struct ws_frame_hdr *h);
 
 /* XOR p[0..n) with `mask`, where p starts `offset` bytes into the payload

@@ -14,6 +14,7 @@ import re
 import os
 import shutil
 import signal
+import struct
 import subprocess
 import time
 
@@ -52,7 +53,7 @@ def check_shared(t):
     code, out, err = capture("-r", direct, "--json")
     t.eq("--json: exit 0", code, 0)
     doc = json.loads(out)
-    t.eq("schema", (doc["schema"], doc["version"]), ("wssim-capture", 2))
+    t.eq("schema", (doc["schema"], doc["version"]), ("wssim-capture", 3))
     msgs = ws_messages(doc)
     texts = [(m["dir"], m["payload"]) for m in msgs if m["opcode"] == "text"]
     t.eq("the text both ways", texts, [("c2s", "hello"), ("s2c", "hello")])
@@ -243,11 +244,101 @@ def check_bad_input(t):
     t.eq("an unknown option exits 2", code, 2)
 
 
+def syn_flood_pcap(path, n):
+    """A pcap (raw IPv4) of n unanswered SYNs, 5 us apart, each from its
+    own address and port to 192.0.2.2:80."""
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 101))
+        for i in range(n):
+            src = bytes([10, (i >> 16) & 255, (i >> 8) & 255, i & 255])
+            ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 40, 0, 0, 64, 6, 0,
+                             src, bytes([192, 0, 2, 2]))
+            tcp = struct.pack("!HHIIBBHHH", 1024 + i % 60000, 80, i * 7919,
+                              0, 5 << 4, 0x02, 65535, 0, 0)
+            us = i * 5
+            f.write(struct.pack("<IIII", 1700000000 + us // 1000000,
+                                us % 1000000, 40, 40) + ip + tcp)
+
+
+def pcap_of(path, packets):
+    """A pcap (raw IPv4) of (src, sport, dst, dport, seq, ack, flags,
+    payload) tuples, 1 ms apart."""
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 101))
+        for i, (src, sp, dst, dp, seq, ack, fl, data) in enumerate(packets):
+            ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 40 + len(data), 0, 0,
+                             64, 6, 0, bytes(src), bytes(dst))
+            tcp = struct.pack("!HHIIBBHHH", sp, dp, seq, ack, 5 << 4, fl,
+                              65535, 0, 0)
+            n = 40 + len(data)
+            f.write(struct.pack("<IIII", 1700000000, i * 1000, n, n) + ip + tcp + data)
+
+
+def check_conflicting_retransmission(t):
+    work = t.tmpdir()
+    path = os.path.join(work, "conflict.pcap")
+    C, S = (192, 0, 2, 1), (192, 0, 2, 2)
+    req_a = b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n"
+    req_b = b"GET /b HTTP/1.1\r\nHost: x\r\n\r\n"  # same length
+    resp = b"HTTP/1.1 204 No Content\r\n\r\n"
+    pcap_of(path, [
+        (C, 41000, S, 80, 100, 0, 0x02, b""),
+        (S, 80, C, 41000, 900, 101, 0x12, b""),
+        (C, 41000, S, 80, 101, 901, 0x10, b""),
+        (C, 41000, S, 80, 101, 901, 0x18, req_a),
+        (C, 41000, S, 80, 101, 901, 0x18, req_a),   # a faithful copy
+        (C, 41000, S, 80, 101, 901, 0x18, req_b),   # other bytes
+        (S, 80, C, 41000, 901, 101 + len(req_a), 0x18, resp),
+    ])
+    code, out, err = capture("-r", path)
+    t.eq("exit 0", code, 0)
+    lines = out.splitlines()
+    t.check("the connection's line counts it, the first copy kept (/a)",
+            lines[0].endswith("; retransmissions with different data c2s 1 s2c 0 "
+                              "(first copy kept)") and '"GET /a"' in lines[0], out)
+    t.check("and the summary line", "; 1 retransmissions with different data;" in lines[-1],
+            lines[-1])
+    code, out, err = capture("-r", path, "--json")
+    c = json.loads(out)["connections"][0]
+    t.eq("JSON: retransmission_conflicts", c["retransmission_conflicts"], {"c2s": 1, "s2c": 0})
+    t.eq("JSON: the request is the first copy", c["exchanges"][0]["request"]["target"], "/a")
+    t.eq("JSON: a note says which copy is kept", [n["text"] for n in c["notes"]],
+         ["c2s: 1 retransmission with different data, the first at byte %d; "
+          "the first copy of each byte is kept" % len(req_a)])
+
+
+def check_syn_flood(t):
+    work = t.tmpdir()
+    flood = os.path.join(work, "flood.pcap")
+    syn_flood_pcap(flood, 12000)
+    code, out, err = capture("-r", flood)
+    t.eq("exit 0", code, 0)
+    last = out.splitlines()[-1]
+    t.check("the summary line counts the evicted",
+            last.startswith("12000 packets, 12000 TCP segments, 12000 connections;")
+            and last.endswith("; 0 retransmissions with different data; 2000 connections without payload evicted"), last)
+    t.eq("the 10000 held at the end are listed", len(out.splitlines()) - 1, 10000)
+    keys = os.path.join(work, "empty.log")
+    open(keys, "w").close()
+    # with --keylog the TLS filter sits in front: it forgets them too
+    code, out, err = capture("-r", flood, "--json", "--keylog", keys)
+    t.eq("--json --keylog: exit 0", code, 0)
+    doc = json.loads(out)
+    t.eq("JSON: evicted_connections, and the others listed",
+         (doc["version"], doc["evicted_connections"], len(doc["connections"])),
+         (3, 2000, 10000))
+    t.eq("the oldest went first", doc["connections"][0]["id"], 2001)
+
+
 def body(t):
     with t.case("../shared/captures"):
         check_shared(t)
     with t.case("bad input"):
         check_bad_input(t)
+    with t.case("a SYN flood: bounded, evicted ones counted"):
+        check_syn_flood(t)
+    with t.case("a retransmission with different data"):
+        check_conflicting_retransmission(t)
     with t.case("tcpdump around our own session"):
         check_own_capture(t)
     with t.case("live capture, stopped with Ctrl-C"):

@@ -155,11 +155,30 @@ def body(t):
         t.eq("the JSON says why",
              [c["tls"]["not_decrypted"] for c in conns],
              [{"reason": "no_key", "text": "no key log line for this client random"}] * 2)
-        with open(other, "a") as f:
-            f.write("# comment\nCLIENT_RANDOM abc\n")
-        code, out, err = capture("-r", pcap, "--keylog", other)
-        t.eq("a malformed key log exits 3", code, 3)
-        t.check("with the file and line number", other + ":3:" in err, err)
+
+    with t.case("malformed key log lines are skipped with a warning, the rest decrypts"):
+        mixed = os.path.join(work, "mixed.log")
+        good = [ln for ln in lines.splitlines() if ln.strip()]
+        with open(mixed, "w") as f:
+            f.write("# comment\nCLIENT_RANDOM abc\n")            # line 2
+            f.write("CLIENT_RANDOM " + "z" * 5000 + "\n")          # line 3
+            f.write("\n".join(good) + "\n")
+            f.write("SERVER_TRAFFIC_SECRET_0 " + "ab" * 32 + " xyz")  # last, no LF
+        last = 3 + len(good) + 1
+        code, out, err = capture("-r", pcap, "--keylog", mixed, "--json")
+        t.eq("exit 0", code, 0)
+        warns = [ln for ln in err.splitlines() if "warning: --keylog" in ln]
+        t.eq("one warning a bad line, with the file, line number and why", warns, [
+            "wssim capture: warning: --keylog %s:2: CLIENT_RANDOM: expected LABEL "
+            "CLIENT_RANDOM SECRET (three fields); line skipped" % mixed,
+            "wssim capture: warning: --keylog %s:3: longer than 4096 bytes; line skipped" % mixed,
+            "wssim capture: warning: --keylog %s:%d: SERVER_TRAFFIC_SECRET_0: the secret "
+            "is not 64 or 96 hex digits; line skipped" % (mixed, last)])
+        conns = json.loads(out)["connections"]
+        t.eq("both sessions decrypted with the good lines",
+             [texts(c) for c in conns],
+             [[("c2s", "secret hello"), ("s2c", "secret hello")],
+              [("c2s", "secret hello 1.2"), ("s2c", "secret hello 1.2")]])
 
     with t.case("-o: wss:// clients with the recorded messages, replayed over TLS"):
         rec = os.path.join(work, "tls.scn")

@@ -109,6 +109,14 @@ def check_errors_and_close(t, mock):
         p.send_frame(OP_TEXT, b"unmasked", mask=False)
         expect_close(t, p, "unmasked client frame", 1002)
 
+    # RFC 6455 section 5.2: the length in its shortest form or 1002
+    # ("Hello" in the 16-bit form; 2 bytes in the 64-bit form), zero mask
+    for what, head in (("16-bit length of 5", b"\x81\xfe\x00\x05"),
+                       ("64-bit length of 5", b"\x81\xff" + b"\x00" * 7 + b"\x05")):
+        with h.ws_open(mock.port["http"]) as p:
+            p.send(head + b"\x00" * 4 + b"Hello")
+            expect_close(t, p, what, 1002)
+
     with h.ws_open(mock.port["http"]) as p:
         p.send_frame(OP_TEXT, b"bad \xc3\x28 utf-8")
         expect_close(t, p, "invalid UTF-8 text", 1007)

@@ -85,7 +85,7 @@ static void on_close(void *ctx, struct cap_conn *c)
 }
 
 static const struct cap_tcp_sink SINK = {NULL,	 on_open,  on_data, on_gap,
-					 on_end, on_close, NULL};
+					 on_end, on_close, NULL,    NULL};
 
 /* Read a whole file through cap_pcap into the recorder; returns the last
  * cap_pcap_next result (CAP_PCAP_END or an error) and the stats. */

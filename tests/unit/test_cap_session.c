@@ -408,6 +408,57 @@ START_TEST(websocket_raw_cap_and_bad_utf8)
 }
 END_TEST
 
+/* A length not in its shortest form (RFC 6455 section 5.2): a peer closes
+ * with 1002, the capture notes it (the first of each direction) and goes
+ * on decoding, at every split. */
+START_TEST(websocket_long_length_noted)
+{
+	struct script sc;
+	ws_upgraded(&sc, 1, 50011, 100);
+	/* "Hello" in the 16-bit form, zero mask key: unmasked as it is */
+	static const uint8_t hello16[] = {0x81, 0xfe, 0,   5,	0,   0,	 0,
+					  0,	'H',  'e', 'l', 'l', 'o'};
+	proto_buf_append(seg_add(&sc, CAP_C2S, 300), hello16, sizeof(hello16));
+	proto_buf_append(seg_add(&sc, CAP_C2S, 310), hello16, sizeof(hello16));
+	script_frame(seg_add(&sc, CAP_C2S, 320), true, 0, WS_OP_TEXT, true,
+		     "ok", 2);
+	/* a server ping of 2 bytes in the 64-bit form, after a normal one */
+	script_frame(seg_add(&sc, CAP_S2C, 400), true, 0, WS_OP_TEXT, false,
+		     "hey", 3);
+	static const uint8_t ping64[] = {0x89, 0x7f, 0, 0, 0,	0,
+					 0,    0,    0, 2, 'h', 'i'};
+	proto_buf_append(seg_add(&sc, CAP_S2C, 410), ping64, sizeof(ping64));
+	struct cap_session_opts o = {.keep_messages = true};
+	for (size_t k = 0; k < 60; k++) {
+		struct cap_sessions *s = cap_sessions_new(&o);
+		ck_assert_ptr_nonnull(s);
+		script_feed(cap_sessions_sink(s), &sc,
+			    k ? SCRIPT_SPLIT : SCRIPT_WHOLE, k);
+		cap_sessions_finish(s);
+		struct cs_conn *c = s->conns[0];
+		ck_assert_int_eq(c->proto, CS_WS);
+		ck_assert_uint_eq(c->d[CAP_C2S].messages, 3);
+		ck_assert_uint_eq(c->d[CAP_S2C].messages, 1);
+		ck_assert_uint_eq(c->d[CAP_S2C].pings, 1);
+		ck_assert(!c->d[CAP_C2S].dead && !c->d[CAP_S2C].dead);
+		ck_assert_uint_eq(c->nnotes, 2);
+		ck_assert_str_eq(
+		    c->notes[0].text,
+		    "c2s: websocket frame at byte 0 has a 5-byte length in "
+		    "the 16-bit form, not the shortest (a peer closes with "
+		    "1002); decoding goes on (later ones not noted)");
+		ck_assert_str_eq(
+		    c->notes[1].text,
+		    "s2c: websocket frame at byte 5 has a 2-byte length in "
+		    "the 64-bit form, not the shortest (a peer closes with "
+		    "1002); decoding goes on (later ones not noted)");
+		ck_assert_mem_eq(c->msgs[0].payload, "Hello", 5);
+		cap_sessions_free(s);
+	}
+	script_free(&sc);
+}
+END_TEST
+
 /* ---- permessage-deflate ---------------------------------------------- */
 
 static void pmd_session(bool no_takeover)
@@ -1043,6 +1094,7 @@ static Suite *cap_session_suite(void)
 	tcase_add_test(tc, summary_mode_keeps_no_payloads);
 	tcase_add_test(tc, websocket_gap_mid_frame);
 	tcase_add_test(tc, websocket_raw_cap_and_bad_utf8);
+	tcase_add_test(tc, websocket_long_length_noted);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("pmd");

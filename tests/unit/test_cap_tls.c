@@ -15,6 +15,7 @@
 #include "cap_tls.h"
 #include "check_main.h"
 #include "proto_buf.h"
+#include "test_util.h"
 #include "tls_cert.h"
 
 /* ---- a recorded session ---------------------------------------------- */
@@ -501,6 +502,99 @@ END_TEST
 #define S32 "aa02030405060708091011121314151617181920212223242526272829303132"
 #define S48 S32 "01020304050607080910111213141516"
 
+/* A warn callback: each message on a line of the proto_buf ctx. */
+static void warn_into(void *ctx, const char *msg)
+{
+	struct proto_buf *b = ctx;
+	if (proto_buf_size(b))
+		proto_buf_append_str(b, "\n");
+	proto_buf_append_str(b, msg);
+}
+
+static const char *warned_text(struct proto_buf *b)
+{
+	proto_buf_append_u8(b, 0);
+	b->len--; /* the NUL stays after the text */
+	return (const char *)proto_buf_head(b);
+}
+
+/* Lines longer than CAP_KEYLOG_MAX_LINE are skipped with a warning, the
+ * lines around them read; 4096 bytes (and a CR) is still a line. */
+START_TEST(keylog_long_lines)
+{
+	struct proto_buf in = PROTO_BUF_INIT, warned = PROTO_BUF_INIT;
+	char err[256];
+	proto_buf_appendf(&in, "# %s\n", "");
+	for (int i = 0; i < 5000; i++)
+		proto_buf_append_u8(&in, 'A');
+	proto_buf_appendf(&in, "\nCLIENT_RANDOM %064x " S48 "\n", 1);
+	proto_buf_append_str(&in, "CLIENT_RANDOM ");
+	for (int i = 0; i < 4083; i++) /* 4097 bytes */
+		proto_buf_append_u8(&in, 'f');
+	proto_buf_appendf(&in, "\r\nCLIENT_RANDOM %064x " S48 "\r\n", 2);
+	proto_buf_append_str(&in, "#");
+	for (int i = 0; i < 4095; i++) /* 4096 bytes and a CR: a line */
+		proto_buf_append_u8(&in, 'c');
+	proto_buf_append_str(&in, "\r\n#");
+	for (int i = 0; i < 10000; i++) /* the last, without LF */
+		proto_buf_append_u8(&in, 'z');
+	struct cap_keylog *kl = cap_keylog_new();
+	cap_keylog_set_warn(kl, warn_into, &warned);
+	ck_assert_int_eq(cap_keylog_parse(kl, (char *)proto_buf_head(&in),
+					  proto_buf_size(&in), "k", err,
+					  sizeof(err)),
+			 0);
+	ck_assert_uint_eq(cap_keylog_count(kl), 2);
+	ck_assert_uint_eq(cap_keylog_skipped(kl), 3);
+	ck_assert_str_eq(warned_text(&warned),
+			 "k:2: longer than 4096 bytes; line skipped\n"
+			 "k:4: longer than 4096 bytes; line skipped\n"
+			 "k:7: longer than 4096 bytes; line skipped");
+	cap_keylog_free(kl);
+
+	/* The same from a file, read in blocks; then a file of one endless
+	 * line (16 MiB, no LF) after a good one. */
+	char path[512];
+	test_scratch_path(path, sizeof(path), "keys.log");
+	FILE *f = fopen(path, "wb");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(
+	    fwrite(proto_buf_head(&in), 1, proto_buf_size(&in), f),
+	    proto_buf_size(&in));
+	ck_assert_int_eq(fclose(f), 0);
+	kl = cap_keylog_new();
+	proto_buf_reset(&warned);
+	cap_keylog_set_warn(kl, warn_into, &warned);
+	ck_assert_int_eq(cap_keylog_load(kl, path, err, sizeof(err)), 0);
+	ck_assert_uint_eq(cap_keylog_count(kl), 2);
+	char want[3 * 600];
+	snprintf(want, sizeof(want),
+		 "%s:2: longer than 4096 bytes; line skipped\n"
+		 "%s:4: longer than 4096 bytes; line skipped\n"
+		 "%s:7: longer than 4096 bytes; line skipped",
+		 path, path, path);
+	ck_assert_str_eq(warned_text(&warned), want);
+	cap_keylog_free(kl);
+
+	f = fopen(path, "wb");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "CLIENT_RANDOM %064x " S48 "\n", 3);
+	static char block[65536];
+	memset(block, '0', sizeof(block));
+	for (int i = 0; i < 256; i++)
+		ck_assert_uint_eq(fwrite(block, 1, sizeof(block), f),
+				  sizeof(block));
+	ck_assert_int_eq(fclose(f), 0);
+	kl = cap_keylog_new();
+	ck_assert_int_eq(cap_keylog_load(kl, path, err, sizeof(err)), 0);
+	ck_assert_uint_eq(cap_keylog_count(kl), 1);
+	ck_assert_uint_eq(cap_keylog_skipped(kl), 1);
+	cap_keylog_free(kl);
+	proto_buf_free(&in);
+	proto_buf_free(&warned);
+}
+END_TEST
+
 START_TEST(keylog_parse)
 {
 	struct cap_keylog *kl = cap_keylog_new();
@@ -528,25 +622,46 @@ START_TEST(keylog_parse)
 	cr[0] ^= 1;
 	ck_assert_ptr_null(cap_keylog_find(kl, cr));
 
+	/* A malformed line is skipped with a warning naming it; the lines
+	 * after it are read (the good one after each adds an entry). */
 	static const struct {
 		const char *text, *want;
 	} bad[] = {
-	    {"# c\nCLIENT_RANDOM " CR "\n", "k:2: CLIENT_RANDOM: expected"},
+	    {"# c\nCLIENT_RANDOM " CR "\n",
+	     "k:2: CLIENT_RANDOM: expected LABEL CLIENT_RANDOM SECRET (three "
+	     "fields); line skipped"},
 	    {"\n\nCLIENT_RANDOM " CR " " S32 "\n",
-	     "k:3: CLIENT_RANDOM: the master secret is not 96 hex digits"},
+	     "k:3: CLIENT_RANDOM: the master secret is not 96 hex digits; "
+	     "line skipped"},
 	    {"CLIENT_TRAFFIC_SECRET_0 " CR "x " S32 "\n",
-	     "k:1: CLIENT_TRAFFIC_SECRET_0: the client random is not 64"},
-	    {"SERVER_HANDSHAKE_TRAFFIC_SECRET " CR " zz" S32 "\n",
-	     "k:1: SERVER_HANDSHAKE_TRAFFIC_SECRET: the secret is not"},
-	    {"CLIENT_RANDOM " CR " " S48 " extra\n", "k:1: CLIENT_RANDOM"},
+	     "k:1: CLIENT_TRAFFIC_SECRET_0: the client random is not 64 hex "
+	     "digits; line skipped"},
+	    {"SERVER_HANDSHAKE_TRAFFIC_SECRET " CR " zz" S32 "\r\n",
+	     "k:1: SERVER_HANDSHAKE_TRAFFIC_SECRET: the secret is not 64 or "
+	     "96 hex digits; line skipped"},
+	    {"CLIENT_RANDOM " CR " " S48 " extra\n",
+	     "k:1: CLIENT_RANDOM: expected LABEL CLIENT_RANDOM SECRET (three "
+	     "fields); line skipped"},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		ck_assert_int_eq(cap_keylog_parse(kl, bad[i].text,
-						  strlen(bad[i].text), "k", err,
+		struct proto_buf in = PROTO_BUF_INIT, warned = PROTO_BUF_INIT;
+		proto_buf_appendf(&in, "%sCLIENT_RANDOM %064zx " S48,
+				  bad[i].text, i + 7);
+		cap_keylog_set_warn(kl, warn_into, &warned);
+		size_t had = cap_keylog_count(kl);
+		ck_assert_int_eq(cap_keylog_parse(kl,
+						  (char *)proto_buf_head(&in),
+						  proto_buf_size(&in), "k", err,
 						  sizeof(err)),
-				 CAP_TLS_E_KEYLOG_SYNTAX);
-		ck_assert_msg(!strncmp(err, bad[i].want, strlen(bad[i].want)),
-			      "%zu: %s", i, err);
+				 0);
+		ck_assert_uint_eq(cap_keylog_count(kl), had + 1);
+		ck_assert_uint_eq(cap_keylog_skipped(kl), i + 1);
+		proto_buf_append_u8(&warned, 0);
+		ck_assert_msg(
+		    !strcmp((char *)proto_buf_head(&warned), bad[i].want),
+		    "%zu: %s", i, (char *)proto_buf_head(&warned));
+		proto_buf_free(&in);
+		proto_buf_free(&warned);
 	}
 	cap_keylog_free(kl);
 
@@ -1139,7 +1254,9 @@ static Suite *cap_tls_suite(void)
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("keys");
+	test_scratch_fixture(tc);
 	tcase_add_test(tc, keylog_parse);
+	tcase_add_test(tc, keylog_long_lines);
 	tcase_add_test(tc, no_keylog_entry);
 	tcase_add_test(tc, wrong_secret_fails_cleanly);
 	tcase_set_timeout(tc, 60);

@@ -109,10 +109,11 @@ static void log_event(struct logger *l, const struct ws_event *ev,
 		l->compressed = ev->compressed;
 		proto_buf_appendf(&l->log,
 				  "start op=%u msg=%u fin=%d rsv=%u masked=%d "
-				  "len=%" PRIu64 "%s\n",
+				  "len=%" PRIu64 "%s%s\n",
 				  ev->hdr.opcode, ev->msg_opcode, ev->hdr.fin,
 				  ev->hdr.rsv, ev->hdr.masked, ev->hdr.len,
-				  ev->compressed ? " compressed" : "");
+				  ev->compressed ? " compressed" : "",
+				  ev->hdr.long_len ? " long" : "");
 		break;
 	case WS_EV_DATA:
 		CHECK(l->in_frame);
@@ -171,6 +172,8 @@ static void log_event(struct logger *l, const struct ws_event *ev,
 			log_bytes(&l->log, (const uint8_t *)ev->close_reason,
 				  ev->close_reason_len);
 		}
+		if (ev->hdr.long_len)
+			proto_buf_append_str(&l->log, " long");
 		proto_buf_append_u8(&l->log, '\n');
 		break;
 	case WS_EV_NONE:
@@ -401,7 +404,7 @@ static const char *const stream_cases[] = {
     "utf8_across_frames",
     "deflate_hello",
     "deflate_fragmented",
-    "long_length_forms",
+    "len_shortest_forms",
     "control_125",
     "max_message_exact",
     "mixed_stream",
@@ -426,6 +429,10 @@ static const char *const bad_cases[] = {
     "bad_text_inside_message",
     "bad_binary_inside_message",
     "bad_len64_msb",
+    "bad_len16_short",
+    "bad_len16_125",
+    "bad_len64_short",
+    "bad_len64_16bit",
     "too_big_header_only",
     "too_big_fragments",
     "too_big_64bit",
@@ -551,6 +558,21 @@ START_TEST(hdr_parse)
 	for (size_t i = 0; i <= 10; i++)
 		ck_assert_int_eq(ws_frame_hdr_parse(msb, i, &h),
 				 i < 3 ? PROTO_E_AGAIN : PROTO_E_WS_PROTOCOL);
+	ck_assert(!h.long_len);
+	/* It flags a length not in its shortest form, and takes it. */
+	static const uint8_t short16[] = {0x81, 0x7e, 0x00, 0x7d};
+	static const uint8_t short64[] = {0x82, 0x7f, 0, 0,    0,
+					  0,	0,    0, 0xff, 0xff};
+	ck_assert_int_eq(ws_frame_hdr_parse(short16, 4, &h), 4);
+	ck_assert_uint_eq(h.len, 125);
+	ck_assert(h.long_len);
+	ck_assert_int_eq(ws_frame_hdr_parse(short64, 10, &h), 10);
+	ck_assert_uint_eq(h.len, 65535);
+	ck_assert(h.long_len);
+	ck_assert_int_eq(ws_frame_hdr_parse(big, 10, &h), 10);
+	ck_assert(!h.long_len);
+	ck_assert_int_eq(ws_frame_hdr_parse(mid, 8, &h), 8);
+	ck_assert(!h.long_len);
 	/* The parser makes no rule checks: a reserved opcode parses. */
 	ck_assert_int_eq(ws_frame_hdr_parse((const uint8_t *)"\x73\x00", 2, &h),
 			 2);
