@@ -3,6 +3,7 @@
  * logs to stderr, stops on SIGINT/SIGTERM (open websocket sessions get
  * close 1001 "The web application is stopping"; exit 0 within a second). */
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,12 +13,13 @@
 #include "cmd.h"
 #include "mock_tomcat.h"
 #include "net_addr.h"
+#include "os_file.h"
 
 static const char usage_text[] =
     "usage: wssim mock-tomcat [--http PORT] [--https PORT] [--ajp PORT]\n"
     "                         [--bind ADDR] [--cert FILE --key FILE | "
     "--ca-out FILE]\n"
-    "                         [--ajp-secret SECRET] [--ajp-packet-size "
+    "                         [--ajp-secret-file FILE] [--ajp-packet-size "
     "N] [-v|-q]\n"
     "\n"
     "Runs a mock of Tomcat 10.1 with its examples webapp: websocket echo\n"
@@ -33,13 +35,41 @@ static const char usage_text[] =
     "  --cert F --key F    HTTPS certificate chain and key (PEM)\n"
     "  --ca-out FILE       without --cert: write the generated test CA "
     "here\n"
-    "  --ajp-secret S      require this AJP secret (403 otherwise)\n"
+    "  --ajp-secret-file F require the AJP secret in F, its first line "
+    "(403\n"
+    "                      otherwise); or set WSSIM_AJP_SECRET; "
+    "--ajp-secret S\n"
+    "                      also works, but shows S to every user in ps\n"
     "  --ajp-packet-size N AJP packet size, 8192 (default) to 65536\n"
     "  -v, --verbose       log every websocket frame too\n"
     "  -q, --quiet         log nothing\n"
     "\n"
     "stdout: one line per connector, 'listening <http|https|ajp> "
     "ADDR:PORT'.\n";
+
+/* The AJP secret from a file: its first line (without CR LF), from a
+ * regular file of at most 4 KiB. NULL with a message on stderr. */
+static char *read_secret(const char *path)
+{
+	char *s = NULL, err[PATH_MAX + 300];
+	size_t n = 0;
+	if (os_read_file(path, 4096, &s, &n, err, sizeof(err)) != 0) {
+		fprintf(stderr, "wssim mock-tomcat: --ajp-secret-file %s\n",
+			err);
+		return NULL;
+	}
+	s[strcspn(s, "\r\n")] = '\0';
+	if (!*s) {
+		char shown[300];
+		fprintf(stderr,
+			"wssim mock-tomcat: --ajp-secret-file %s: its first "
+			"line is empty\n",
+			os_path_show(path, shown, sizeof(shown)));
+		free(s);
+		return NULL;
+	}
+	return s;
+}
 
 struct cli {
 	int verbose; /* 0 quiet, 1 normal, 2 frames */
@@ -162,6 +192,7 @@ int cmd_mock_tomcat(int argc, char **argv)
 		O_KEY,
 		O_CA_OUT,
 		O_SECRET,
+		O_SECRET_FILE,
 		O_PACKET
 	};
 	static const struct option opts[] = {
@@ -173,6 +204,7 @@ int cmd_mock_tomcat(int argc, char **argv)
 	    {"key", required_argument, NULL, O_KEY},
 	    {"ca-out", required_argument, NULL, O_CA_OUT},
 	    {"ajp-secret", required_argument, NULL, O_SECRET},
+	    {"ajp-secret-file", required_argument, NULL, O_SECRET_FILE},
 	    {"ajp-packet-size", required_argument, NULL, O_PACKET},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"quiet", no_argument, NULL, 'q'},
@@ -182,6 +214,8 @@ int cmd_mock_tomcat(int argc, char **argv)
 	struct mock_config cfg;
 	mock_config_init(&cfg);
 	struct cli cli = {.verbose = 1};
+	char *secret = NULL;
+	const char *secret_from = NULL;
 	int ch, any = 0;
 	optind = 1;
 	opterr = 0;
@@ -213,7 +247,20 @@ int cmd_mock_tomcat(int argc, char **argv)
 			cfg.ca_out = optarg;
 			break;
 		case O_SECRET:
-			cfg.ajp_secret = optarg;
+			/* kept, then wiped from the command line that ps
+			 * shows (there is a moment before: hence the file and
+			 * the environment) */
+			free(secret);
+			secret = strdup(optarg);
+			memset(optarg, 'x', strlen(optarg));
+			secret_from = "--ajp-secret";
+			break;
+		case O_SECRET_FILE:
+			free(secret);
+			secret = read_secret(optarg);
+			if (!secret)
+				return EXIT_USAGE;
+			secret_from = "--ajp-secret-file";
 			break;
 		case O_PACKET: {
 			char *end;
@@ -263,6 +310,18 @@ int cmd_mock_tomcat(int argc, char **argv)
 		fputs(usage_text, stderr);
 		return EXIT_USAGE;
 	}
+	const char *env_secret = getenv("WSSIM_AJP_SECRET");
+	if (!secret && env_secret && *env_secret) {
+		secret = strdup(env_secret);
+		secret_from = "WSSIM_AJP_SECRET";
+	}
+	if (secret_from && (!secret || !*secret)) {
+		fprintf(stderr, "wssim mock-tomcat: %s: %s\n", secret_from,
+			secret ? "an empty secret" : "out of memory");
+		free(secret);
+		return EXIT_USAGE;
+	}
+	cfg.ajp_secret = secret;
 	if (!cfg.cert_file != !cfg.key_file) {
 		fprintf(stderr,
 			"wssim mock-tomcat: --cert and --key go together\n");
@@ -294,6 +353,7 @@ int cmd_mock_tomcat(int argc, char **argv)
 	int r = mock_tomcat_start(&loop, &cfg, &cli.m, err, sizeof(err));
 	if (r < 0) {
 		fprintf(stderr, "wssim mock-tomcat: %s\n", err);
+		free(secret);
 		uv_run(&loop, UV_RUN_DEFAULT);
 		uv_loop_close(&loop);
 		return EXIT_ENV;
@@ -305,5 +365,6 @@ int cmd_mock_tomcat(int argc, char **argv)
 	uv_signal_start(&cli.sigterm, on_signal, SIGTERM);
 	uv_run(&loop, UV_RUN_DEFAULT);
 	mock_tomcat_free(cli.m);
+	free(secret);
 	return uv_loop_close(&loop) == 0 ? EXIT_OK : EXIT_ENV;
 }

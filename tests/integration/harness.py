@@ -420,7 +420,7 @@ class Mock:
     mock.log() (its stderr so far), mock.stop() -> exit code.
     """
 
-    def __init__(self, t, *connectors, args=(), verbose=False):
+    def __init__(self, t, *connectors, args=(), verbose=False, env=None):
         self.t = t
         self.dir = t.tmpdir("wssim-mock-")
         self.ca = None
@@ -437,7 +437,8 @@ class Mock:
         t.show_on_failure("mock-tomcat stderr", self.log_path)
         self._err = open(self.log_path, "wb")
         t.defer(self._err.close)
-        self.child = Child(t, argv, subprocess.PIPE, self._err)
+        self.child = Child(t, argv, subprocess.PIPE, self._err,
+                           env=dict(os.environ, **env) if env else None)
         self.port, self.addr = {}, {}
         self._read_listening(set(connectors))
 

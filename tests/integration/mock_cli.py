@@ -11,6 +11,7 @@ a NUL (0xFFFF for a null string).
 """
 
 import contextlib
+import os
 import socket
 import struct
 import subprocess
@@ -196,6 +197,44 @@ def ajp_request(port, path, secret=None):
         return status, message, body, reuse, pong
 
 
+def check_ajp_secret_sources(t):
+    """The secret from a file or the environment, and never left in the
+    command line that every user's ps shows."""
+    work = t.tmpdir()
+    path = os.path.join(work, "secret")
+    with open(path, "w") as f:
+        f.write("fr0m-file\n")
+    os.chmod(path, 0o600)
+    for how, args, env, secret in (
+            ("--ajp-secret-file", ["--ajp-secret-file", path], None, "fr0m-file"),
+            ("WSSIM_AJP_SECRET", [], {"WSSIM_AJP_SECRET": "fr0m-env"}, "fr0m-env"),
+            ("--ajp-secret", ["--ajp-secret", "fr0m-argv"], None, "fr0m-argv")):
+        mock = h.Mock(t, "ajp", args=args, env=env)
+        port = mock.port["ajp"]
+        t.eq("%s: without the secret -> 403" % how,
+             ajp_request(port, h.ECHO_PAGE)[0], 403)
+        t.eq("%s: with it -> 200" % how,
+             ajp_request(port, h.ECHO_PAGE, secret=secret)[0], 200)
+        with open("/proc/%d/cmdline" % mock.child.proc.pid, "rb") as f:
+            cmdline = f.read()
+        t.check("%s: the secret is not in the command line ps shows" % how,
+                secret.encode() not in cmdline, cmdline)
+        mock.stop()
+    for what, content in (("an empty first line", "\nx\n"),):
+        bad = os.path.join(work, "bad")
+        with open(bad, "w") as f:
+            f.write(content)
+        p = subprocess.run([h.wssim_binary(), "mock-tomcat", "--ajp", "0",
+                            "--ajp-secret-file", bad], capture_output=True,
+                           text=True, timeout=10)
+        t.eq("--ajp-secret-file with %s: exit 2" % what, p.returncode, 2)
+        t.check("  says so", "first line is empty" in p.stderr, p.stderr)
+    p = subprocess.run([h.wssim_binary(), "mock-tomcat", "--ajp", "0",
+                        "--ajp-secret-file", "/dev/zero"], capture_output=True,
+                       text=True, timeout=10)
+    t.eq("--ajp-secret-file /dev/zero: exit 2 at once", p.returncode, 2)
+
+
 def check_ajp(t):
     mock = h.Mock(t, "ajp", args=["--ajp-secret", "s3cret"])
     port = mock.port["ajp"]
@@ -328,6 +367,8 @@ def body(t):
         check_shutdown(t, 2)
     with t.case("AJP by hand: secret, CPING"):
         check_ajp(t)
+    with t.case("the AJP secret from a file or the environment"):
+        check_ajp_secret_sources(t)
     with t.case("abuse"):
         check_abuse(t)
 
