@@ -66,6 +66,9 @@ struct scn_parser {
 	size_t nrefs;
 	unsigned depth;
 	bool topology; /* scn_parse_topology_file: clients optional */
+	/* scn_names.c: every component and client name declared so far */
+	struct scn_name *names;
+	size_t names_cap, names_n;
 };
 
 /* scn_lex.c */
@@ -126,6 +129,12 @@ void scn_ref_add(struct scn_parser *p, enum scn_ref_kind kind, const char *comp,
 void scn_parse_component(struct scn_parser *p, enum scn_comp_kind kind);
 void scn_parse_client(struct scn_parser *p);
 void scn_check_name(struct scn_parser *p, const struct scn_tok *t);
+
+/* scn_names.c: add `name` declared at pos; false (and where it was first
+ * declared in *first) if it already was. Frees with scn_names_free. */
+bool scn_names_add(struct scn_parser *p, const char *name, struct scn_pos pos,
+		   struct scn_pos *first);
+void scn_names_free(struct scn_parser *p);
 
 /* scn_tree.c */
 void scn_steps_free(struct scn_step *s, size_t n);

@@ -24,15 +24,8 @@ void scn_check_name(struct scn_parser *p, const struct scn_tok *t)
 			 "bad name '%.60s' (a letter or '_', then letters, "
 			 "digits, '_' or '-')",
 			 t->s);
-	const struct scn_file *f = p->f;
 	struct scn_pos first = {0, 0};
-	for (size_t i = 0; i < f->ncomps && !first.line; i++)
-		if (f->comps[i].name && !strcmp(f->comps[i].name, t->s))
-			first = f->comps[i].pos;
-	for (size_t i = 0; i < f->nclients && !first.line; i++)
-		if (f->clients[i].name && !strcmp(f->clients[i].name, t->s))
-			first = f->clients[i].pos;
-	if (first.line)
+	if (!scn_names_add(p, t->s, t->pos, &first))
 		scn_fail(p, t->pos,
 			 "duplicate name '%s' (first declared at %u:%u)", t->s,
 			 first.line, first.col);
@@ -156,6 +149,7 @@ static int parse_text(const char *name, const char *text, size_t len,
 	}
 done:
 	scn_lex_done(&p);
+	scn_names_free(&p);
 	for (size_t i = 0; i < p.nrefs; i++) {
 		free(p.refs[i].comp);
 		free(p.refs[i].field);

@@ -808,6 +808,39 @@ START_TEST(docs_cover_keywords)
 }
 END_TEST
 
+/* 100k clients, then one whose name was taken at line 2: the error
+ * points at both. The name check was a scan of every earlier name (31 s
+ * for this file); the case's 20 s timeout catches a quadratic one. */
+START_TEST(many_names)
+{
+	enum { N = 100000 };
+	size_t cap = (size_t)N * 48 + 256, n = 0;
+	char *text = malloc(cap);
+	ck_assert_ptr_nonnull(text);
+	n += (size_t)snprintf(text + n, cap - n,
+			      "tomcat t1 { connector http }\n");
+	for (int i = 0; i < N; i++)
+		n += (size_t)snprintf(text + n, cap - n,
+				      "client c%d http://${t1.http}/ {}\n", i);
+	n += (size_t)snprintf(text + n, cap - n,
+			      "client t1 http://${t1.http}/ {}\n");
+	struct scn_file *f = NULL;
+	struct scn_error err;
+	ck_assert_int_eq(scn_parse_string("many.scn", text, n, &f, &err), -1);
+	ck_assert_uint_eq(err.line, N + 2);
+	ck_assert_uint_eq(err.col, 8);
+	ck_assert_str_eq(err.message,
+			 "duplicate name 't1' (first declared at 1:8)");
+	/* and without the duplicate it parses, every name kept */
+	n -= strlen("client t1 http://${t1.http}/ {}\n");
+	ck_assert_int_eq(scn_parse_string("many.scn", text, n, &f, &err), 0);
+	ck_assert_uint_eq(f->nclients, N);
+	ck_assert_str_eq(f->clients[N - 1].name, "c99999");
+	scn_free(f);
+	free(text);
+}
+END_TEST
+
 static Suite *scn_suite(void)
 {
 	Suite *s = suite_create("scn");
@@ -826,6 +859,10 @@ static Suite *scn_suite(void)
 	tcase_add_test(tc, every_bad_file);
 	tcase_add_test(tc, missing_file);
 	tcase_add_test(tc, error_print);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("many_names");
+	tcase_set_timeout(tc, 20);
+	tcase_add_test(tc, many_names);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("macros");
 	tcase_add_test(tc, expand);
