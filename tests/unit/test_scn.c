@@ -3,6 +3,7 @@
  * file under tests/data/scn/bad/ fails with the error its first line
  * announces (`# error: LINE:COL: message`); macro expansion; the keyword
  * list against docs/scenario.md. */
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -804,6 +805,21 @@ START_TEST(docs_cover_keywords)
 		}
 	}
 	ck_assert_int_eq(missing, 0);
+	/* every duration limit the reference states is the parser's */
+	char limit[32];
+	snprintf(limit, sizeof(limit), "%u hours",
+		 SCN_MAX_DURATION_MS / 3600000u);
+	for (const char *p = doc; (p = strstr(p, " hour")); p++) {
+		const char *b = p;
+		while (b > doc &&
+		       (b[-1] == ' ' || isdigit((unsigned char)b[-1])))
+			b--;
+		if (isdigit((unsigned char)*b))
+			ck_assert_msg(!strncmp(b, limit, strlen(limit)),
+				      "docs/scenario.md says '%.20s', the "
+				      "parser's limit is %s",
+				      b, limit);
+	}
 	free(doc);
 }
 END_TEST
