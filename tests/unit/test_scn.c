@@ -810,9 +810,8 @@ START_TEST(docs_cover_keywords)
 	snprintf(limit, sizeof(limit), "%u hours",
 		 SCN_MAX_DURATION_MS / 3600000u);
 	for (const char *p = doc; (p = strstr(p, " hour")); p++) {
-		const char *b = p;
-		while (b > doc &&
-		       (b[-1] == ' ' || isdigit((unsigned char)b[-1])))
+		const char *b = p; /* the number right before " hour" */
+		while (b > doc && isdigit((unsigned char)b[-1]))
 			b--;
 		if (isdigit((unsigned char)*b))
 			ck_assert_msg(!strncmp(b, limit, strlen(limit)),
