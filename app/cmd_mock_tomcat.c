@@ -35,6 +35,8 @@ static const char usage_text[] =
     "  --cert F --key F    HTTPS certificate chain and key (PEM)\n"
     "  --ca-out FILE       without --cert: write the generated test CA "
     "here\n"
+    "                      (--force: even through a symlink or to a "
+    "device)\n"
     "  --ajp-secret-file F require the AJP secret in F, its first line "
     "(403\n"
     "                      otherwise); or set WSSIM_AJP_SECRET; "
@@ -193,7 +195,8 @@ int cmd_mock_tomcat(int argc, char **argv)
 		O_CA_OUT,
 		O_SECRET,
 		O_SECRET_FILE,
-		O_PACKET
+		O_PACKET,
+		O_FORCE
 	};
 	static const struct option opts[] = {
 	    {"http", required_argument, NULL, O_HTTP},
@@ -206,6 +209,7 @@ int cmd_mock_tomcat(int argc, char **argv)
 	    {"ajp-secret", required_argument, NULL, O_SECRET},
 	    {"ajp-secret-file", required_argument, NULL, O_SECRET_FILE},
 	    {"ajp-packet-size", required_argument, NULL, O_PACKET},
+	    {"force", no_argument, NULL, O_FORCE},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"help", no_argument, NULL, 'h'},
@@ -245,6 +249,9 @@ int cmd_mock_tomcat(int argc, char **argv)
 			break;
 		case O_CA_OUT:
 			cfg.ca_out = optarg;
+			break;
+		case O_FORCE:
+			cfg.ca_out_force = true;
 			break;
 		case O_SECRET:
 			/* kept, then wiped from the command line that ps

@@ -2,6 +2,7 @@
  * observer, idle sweep and shutdown (see mock_tomcat.h). */
 #include "mock_tomcat.h"
 
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -237,10 +238,11 @@ static int make_tls(struct mock_tomcat *m, char *err, size_t errlen)
 	int r = tls_cert_issue(
 	    &ca, m->cfg.cert_names ? m->cfg.cert_names : def_names,
 	    TLS_CERT_VALID, &key, &cert);
+	char why[PATH_MAX + 300];
 	if (r == 0 && m->cfg.ca_out &&
-	    tls_write_cert_pem(m->cfg.ca_out, ca.cert) < 0) {
-		snprintf(err, errlen, "%s: cannot write the test CA",
-			 m->cfg.ca_out);
+	    tls_write_cert_pem_to(m->cfg.ca_out, ca.cert, m->cfg.ca_out_force,
+				  why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "--ca-out %s", why);
 		r = PROTO_E_CRYPTO;
 	}
 	if (r == 0) {

@@ -58,11 +58,12 @@ struct mock_event {
 typedef void (*mock_event_cb)(void *ctx, const struct mock_event *ev);
 
 struct mock_config {
-	const char *bind;	       /* default "127.0.0.1" */
-	int port[MOCK_NCONNECTORS];    /* -1: connector off; 0: free port */
-	const char *cert_file;	       /* HTTPS: PEM cert and key, or NULL to */
-	const char *key_file;	       /* generate them from a test CA */
-	const char *ca_out;	       /* write the test CA's PEM here */
+	const char *bind;	    /* default "127.0.0.1" */
+	int port[MOCK_NCONNECTORS]; /* -1: connector off; 0: free port */
+	const char *cert_file;	    /* HTTPS: PEM cert and key, or NULL to */
+	const char *key_file;	    /* generate them from a test CA */
+	const char *ca_out;	    /* write the test CA's PEM here */
+	bool ca_out_force;	    /* even through a symlink or to a device */
 	const char *const *cert_names; /* names for a generated cert (NULL:
 					  localhost, 127.0.0.1, ::1) */
 	const char *ajp_secret;	       /* NULL: no secret required */

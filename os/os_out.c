@@ -50,6 +50,12 @@ static int open_in_place(struct os_out *o, const char *path, char *err,
 int os_out_open(struct os_out *o, const char *path, bool force, char *err,
 		size_t errlen)
 {
+	return os_out_open_mode(o, path, 0666, force, err, errlen);
+}
+
+int os_out_open_mode(struct os_out *o, const char *path, mode_t mode,
+		     bool force, char *err, size_t errlen)
+{
 	memset(o, 0, sizeof(*o));
 	if (strcmp(path, "-") == 0) {
 		o->f = stdout;
@@ -101,7 +107,7 @@ int os_out_open(struct os_out *o, const char *path, bool force, char *err,
 	}
 	mode_t mask = umask(0);
 	umask(mask);
-	if (fchmod(fd, 0666 & ~mask) != 0 || !(o->f = fdopen(fd, "w"))) {
+	if (fchmod(fd, mode & ~mask) != 0 || !(o->f = fdopen(fd, "w"))) {
 		char why[160];
 		snprintf(why, sizeof(why), "cannot write: %s", strerror(errno));
 		close(fd);

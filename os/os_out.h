@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 struct os_out {
 	FILE *f;    /* write here */
@@ -26,6 +27,11 @@ struct os_out {
  * a message in err (nothing was created). */
 int os_out_open(struct os_out *o, const char *path, bool force, char *err,
 		size_t errlen);
+
+/* The same with the new file's mode (less the umask): 0600 for a private
+ * key. os_out_open is this with 0666. */
+int os_out_open_mode(struct os_out *o, const char *path, mode_t mode,
+		     bool force, char *err, size_t errlen);
 
 /* Finish: flush, close and move the temp file into place. Returns 0, or
  * -1 with a message in err (a write error, a full disk; the temp file is

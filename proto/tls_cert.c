@@ -9,6 +9,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+#include "os_out.h"
 #include "proto_err.h"
 
 #define TLS_CERT_DAYS 30
@@ -232,42 +234,49 @@ int tls_cert_issue(const struct tls_ca *ca, const char *const *names,
 	return 0;
 }
 
-/* Close f after writing; ok is whether the writing went well. Keeps the
- * errno of the first file error. */
-static int tls_close_written(FILE *f, int ok)
+/* Write a PEM through os_out: to a temp file beside `path`, renamed into
+ * place, never through a symlink or to a device unless `force`; mode 0666
+ * or 0600 (less the umask). errno tells a failure, err (if not NULL) says
+ * it. */
+static int pem_write(const char *path, mode_t mode, X509 *cert, EVP_PKEY *key,
+		     bool force, char *err, size_t errlen)
 {
-	int saved = errno;
-	if (fclose(f) != 0 && ok) {
-		ok = 0;
-		saved = errno;
+	struct os_out o;
+	char why[PATH_MAX + 300];
+	if (!err) {
+		err = why;
+		errlen = sizeof(why);
 	}
-	errno = saved;
-	return ok ? 0 : PROTO_E_CRYPTO;
+	errno = 0;
+	if (os_out_open_mode(&o, path, mode, force, err, errlen) != 0) {
+		if (!errno)
+			errno = EEXIST;
+		return PROTO_E_CRYPTO;
+	}
+	int ok =
+	    cert ? PEM_write_X509(o.f, cert)
+		 : PEM_write_PrivateKey(o.f, key, NULL, NULL, 0, NULL, NULL);
+	if (!ok) {
+		os_out_discard(&o);
+		snprintf(err, errlen, "cannot encode the PEM");
+		errno = EIO;
+		return PROTO_E_CRYPTO;
+	}
+	return os_out_commit(&o, err, errlen) == 0 ? 0 : PROTO_E_CRYPTO;
+}
+
+int tls_write_cert_pem_to(const char *path, X509 *cert, bool force, char *err,
+			  size_t errlen)
+{
+	return pem_write(path, 0666, cert, NULL, force, err, errlen);
 }
 
 int tls_write_cert_pem(const char *path, X509 *cert)
 {
-	errno = 0;
-	FILE *f = fopen(path, "we");
-	if (f == NULL)
-		return PROTO_E_CRYPTO;
-	return tls_close_written(f, PEM_write_X509(f, cert));
+	return pem_write(path, 0666, cert, NULL, false, NULL, 0);
 }
 
 int tls_write_key_pem(const char *path, EVP_PKEY *key)
 {
-	errno = 0;
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return PROTO_E_CRYPTO;
-	/* The file may have existed with a looser mode. */
-	FILE *f = fchmod(fd, 0600) == 0 ? fdopen(fd, "w") : NULL;
-	if (f == NULL) {
-		int saved = errno;
-		close(fd);
-		errno = saved;
-		return PROTO_E_CRYPTO;
-	}
-	return tls_close_written(
-	    f, PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL));
+	return pem_write(path, 0600, NULL, key, false, NULL, 0);
 }

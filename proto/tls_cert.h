@@ -40,9 +40,14 @@ enum tls_cert_kind {
 int tls_cert_issue(const struct tls_ca *ca, const char *const *names,
 		   enum tls_cert_kind kind, EVP_PKEY **key, X509 **cert);
 
-/* Write PEM files (0600 for keys). Return 0 or PROTO_E_CRYPTO (errno
- * kept for file errors). */
+/* Write PEM files (0600 for keys) as os_out does: to a temp file beside
+ * the path, renamed into place; an existing symlink, FIFO or device there
+ * is refused. Return 0 or PROTO_E_CRYPTO (errno kept for file errors). */
 int tls_write_cert_pem(const char *path, X509 *cert);
 int tls_write_key_pem(const char *path, EVP_PKEY *key);
+/* The same for a file a user named: `force` lets it write through a
+ * symlink or to a device; the reason of a failure in err. */
+int tls_write_cert_pem_to(const char *path, X509 *cert, bool force, char *err,
+			  size_t errlen);
 
 #endif

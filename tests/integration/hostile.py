@@ -126,6 +126,7 @@ def check_outputs(t):
         ("run --json", ["run", "--json", "{out}", DIRECT]),
         ("run --junit", ["run", "--junit", "{out}", DIRECT]),
         ("capture -o", ["capture", "-r", rec, "-o", "{out}"]),
+        ("mock-tomcat --ca-out", ["mock-tomcat", "--https", "0", "--ca-out", "{out}"]),
     ]
     for i, (what, argv) in enumerate(cases):
         link = os.path.join(tmp, "out%d" % i)
