@@ -40,6 +40,7 @@
 #include <unistd.h>
 
 #include "os_file.h"
+#include "os_proc.h"
 #include "proxy_int.h"
 
 #define PROXY_DEFAULT_START_MS 5000
@@ -539,17 +540,11 @@ static bool group_alive(pid_t g)
 	for (struct dirent *de; !alive && (de = readdir(d));) {
 		if (!isdigit((unsigned char)de->d_name[0]))
 			continue;
-		char path[64];
-		snprintf(path, sizeof(path), "/proc/%.20s/stat", de->d_name);
-		char *st = proxy_read_file(path, NULL);
-		char *rp = st ? strrchr(st, ')') : NULL;
-		char state;
-		int ppid, pgrp;
-		if (rp &&
-		    sscanf(rp + 1, " %c %d %d", &state, &ppid, &pgrp) == 3 &&
-		    pgrp == g && state != 'Z' && state != 'X')
-			alive = true;
-		free(st);
+		pid_t pgrp;
+		unsigned long long start;
+		alive = os_proc_start((pid_t)strtol(de->d_name, NULL, 10),
+				      &start, &pgrp) == 0 &&
+			pgrp == g;
 	}
 	closedir(d);
 	return alive;
