@@ -127,6 +127,26 @@ static const char *http_get(int port, const char *path)
 	return buf;
 }
 
+/* The upstream version of Debian package pkg as dpkg knows it ("2.4.68"
+ * of "2.4.68-1~deb12u1"): what the launcher must find, whichever point
+ * release this machine has. */
+static const char *installed_version(const char *pkg)
+{
+	static char v[64];
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd),
+		 "dpkg-query -W -f '${Version}' %s 2>/dev/null", pkg);
+	FILE *f = popen(cmd, "r");
+	ck_assert_ptr_nonnull(f);
+	size_t n = fread(v, 1, sizeof(v) - 1, f);
+	pclose(f);
+	v[n] = '\0';
+	v[strcspn(v, "-~+")] = '\0';
+	const char *colon = strchr(v, ':'); /* an epoch */
+	ck_assert_msg(v[0] != '\0', "dpkg does not know %s", pkg);
+	return colon ? colon + 1 : v;
+}
+
 static void start_ok(const struct proxy_spec *s, struct proxy *p)
 {
 	char err[4096];
@@ -302,7 +322,7 @@ START_TEST(apache_start_stop)
 	spec_init(&s, SCN_APACHE, "ProxyPass /x http://127.0.0.1:1/\n");
 	struct proxy p;
 	start_ok(&s, &p);
-	ck_assert_str_eq(p.version, "2.4.71");
+	ck_assert_str_eq(p.version, installed_version("apache2"));
 	const char *r = http_get(s.http_port, "/x");
 	ck_assert_msg(strncmp(r, "HTTP/1.1 503", 12) == 0, "answer: %s", r);
 	pid_t g = p.pid;
@@ -360,7 +380,10 @@ START_TEST(apache_version_gate)
 	char err[512];
 	ck_assert_int_eq(proxy_start(&s, &p, err, sizeof(err)),
 			 PROXY_E_VERSION);
-	ck_assert_str_eq(err, "front: requires Apache >= 99.1, found 2.4.71");
+	char want[128];
+	snprintf(want, sizeof(want), "front: requires Apache >= 99.1, found %s",
+		 installed_version("apache2"));
+	ck_assert_str_eq(err, want);
 	s.min_version = "2.4.47";
 	start_ok(&s, &p);
 	proxy_stop(&p);
@@ -527,7 +550,7 @@ START_TEST(nginx_start_and_error)
 	spec_init(&s, SCN_NGINX, "location / {\n  return 200 \"ok\\n\";\n}\n");
 	struct proxy p;
 	start_ok(&s, &p);
-	ck_assert_str_eq(p.version, "1.22.1");
+	ck_assert_str_eq(p.version, installed_version("nginx"));
 	const char *r = http_get(s.http_port, "/");
 	ck_assert_msg(strncmp(r, "HTTP/1.1 200", 12) == 0, "answer: %s", r);
 	pid_t g = p.pid;
@@ -554,7 +577,7 @@ START_TEST(haproxy_start_and_error)
 		  "string ok\n");
 	struct proxy p;
 	start_ok(&s, &p);
-	ck_assert_str_eq(p.version, "2.6.12");
+	ck_assert_str_eq(p.version, installed_version("haproxy"));
 	const char *r = http_get(s.http_port, "/");
 	ck_assert_msg(strncmp(r, "HTTP/1.1 200", 12) == 0, "answer: %s", r);
 	pid_t g = p.pid;
