@@ -3,8 +3,9 @@ with the expected message and exit code (tests/scenarios/fail/), malformed
 scenarios give their file:line:col error (tests/scenarios/bad/), SIGINT and
 SIGTERM during a run leave no proxy process and no temp dir behind, SIGKILL
 leaves no proxy process (and the next run removes the stale dir), the
-reports (--tap, --junit, --json) are well formed, and the bundled scenarios
-run in parallel with -j 4 without colliding.
+reports (--tap, --junit, --json) are well formed, a proxy that dies
+during the run is reported as such (exit 3, with its error log), and the
+bundled scenarios run in parallel with -j 4 without colliding.
 
 Each self-test file says what it expects in its leading comments:
     # args: --apache-bin /nonexistent/apache2
@@ -220,6 +221,67 @@ def check_external(t, tmp):
         print(out)
 
 
+# An apache2 that crashes once it serves: 400 ms after its pid file
+# appears, SIGSEGV to its whole process group (parent and workers), no
+# core dump.
+CRASHING_APACHE = """#!/bin/sh
+case "$1" in -v | -V) exec %(apache)s "$@" ;; esac
+ulimit -c 0
+pidfile="$(dirname "$2")/httpd.pid"
+(
+	while [ ! -s "$pidfile" ]; do sleep 0.01; done
+	sleep 0.4
+	kill -SEGV 0
+) &
+exec %(apache)s "$@"
+"""
+
+DIES = """
+tomcat t1 { connector ajp }
+apache front {
+    listen http
+    config {
+        ProxyPass /examples ajp://${t1.ajp}/examples
+    }
+}
+client before http://${front.http}/examples/websocket/echo.xhtml { expect status 200 }
+client after ws://${front.http}/examples/websocket/echoProgrammatic {
+    start 1500ms
+    expect status 500
+}
+"""
+
+
+def check_proxy_dies(t, tmp):
+    apache = next((p for p in ("/usr/sbin/apache2", "/usr/bin/apache2")
+                   if os.path.exists(p)), None)
+    if not t.check("apache2 is installed", apache):
+        return
+    wrapper = os.path.join(tmp, "crashing-apache2")
+    with open(wrapper, "w") as f:
+        f.write(CRASHING_APACHE % {"apache": apache})
+    os.chmod(wrapper, 0o755)
+    scn = os.path.join(tmp, "dies.scn")
+    with open(scn, "w") as f:
+        f.write(DIES)
+    code, out = wssim_run(t, tmp, "--apache-bin", wrapper, scn)
+    t.eq("a proxy that dies during the run: exit 3", code, 3)
+    t.check("the report says the proxy died, and how",
+            "ERROR front: the proxy died during the run: apache2 was "
+            "killed by signal 11 (Segmentation fault)" in out, out[-3000:])
+    after = next((l for l in out.splitlines() if "FAIL after:" in l), "")
+    t.check("the client after the crash names the dead proxy",
+            "the proxy front is not running: apache2 was killed by signal "
+            "11" in after, out[-3000:])
+    t.check("... and does not blame the backend",
+            after and "nothing reached the backend" not in after, after)
+    t.check("the proxy's error log is in the report",
+            "---- front error log ----" in out and "AH00094" in out,
+            out[-3000:])
+    t.eq("no apache2 left", proxy_pids_under(tmp), [])
+    t.eq("no run dir left", leftovers(tmp), [])
+
+
 CONCURRENT = """
 tomcat t1 { connector http }
 client slow ws://${t1.http}/examples/websocket/echoProgrammatic {
@@ -282,6 +344,8 @@ def body(t):
         check_keep(t, t.tmpdir())
     with t.case("an already running proxy"):
         check_external(t, t.tmpdir())
+    with t.case("a proxy that dies during the run"):
+        check_proxy_dies(t, t.tmpdir())
     with t.case("clients at their start offsets"):
         check_concurrent(t, t.tmpdir())
     with t.case("-j 4"):

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -315,6 +316,60 @@ START_TEST(parse_errors_and_versions)
 END_TEST
 
 /* ---- apache ---- */
+
+START_TEST(crash_lines_and_exits)
+{
+	/* as Apache 2.4, nginx 1.22 and haproxy 2.6 write them */
+	ck_assert(proxy_log_crash(
+	    SCN_APACHE, "[Fri Dec 04 21:30:35.9 2026] [core:notice] [pid 5:tid "
+			"5] AH00052: child pid 7 exit signal Segmentation "
+			"fault (11)"));
+	ck_assert(proxy_log_crash(
+	    SCN_APACHE, "[core:notice] [pid 5:tid 5] AH00051: child pid 7 exit "
+			"signal Aborted (6), possible coredump in /tmp/x"));
+	ck_assert(!proxy_log_crash(
+	    SCN_APACHE, "[mpm_event:notice] [pid 5:tid 5] AH00489: Apache/2.4 "
+			"configured -- resuming normal operations"));
+	ck_assert(proxy_log_crash(
+	    SCN_NGINX, "2026/12/04 21:30:35 [alert] 5#5: worker "
+		       "process 7 exited on signal 11 (core dumped)"));
+	ck_assert(proxy_log_crash(SCN_NGINX,
+				  "2026/12/04 21:30:35 [alert] 5#5: worker "
+				  "process 7 exited with fatal code 2 and "
+				  "cannot be respawned"));
+	ck_assert(!proxy_log_crash(
+	    SCN_NGINX, "2026/12/04 21:30:35 [notice] 5#5: start worker "
+		       "process 7"));
+	ck_assert(proxy_log_crash(SCN_HAPROXY,
+				  "[ALERT]    (5) : Current worker (7) exited "
+				  "with code 139 (Segmentation fault)"));
+	ck_assert(!proxy_log_crash(SCN_HAPROXY, "[NOTICE]   (5) : New worker "
+						"(7) forked"));
+
+	char how[160];
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		signal(SIGSEGV, SIG_DFL);
+		struct rlimit no = {0, 0};
+		setrlimit(RLIMIT_CORE, &no);
+		raise(SIGSEGV);
+		_exit(0);
+	}
+	struct proxy p;
+	memset(&p, 0, sizeof(p));
+	p.pid = pid;
+	while (!proxy_exited(&p))
+		usleep(1000);
+	ck_assert(proxy_exited(&p)); /* stays so, without waiting again */
+	proxy_describe_exit(p.exit_status, how, sizeof(how));
+	ck_assert_str_eq(how, "was killed by signal 11 (Segmentation fault)");
+	proxy_describe_exit(3 << 8, how, sizeof(how));
+	ck_assert_str_eq(how, "exited with status 3");
+	memset(&p, 0, sizeof(p));
+	ck_assert(!proxy_exited(&p)); /* never started */
+}
+END_TEST
 
 START_TEST(apache_start_stop)
 {
@@ -736,9 +791,12 @@ static void fill(Suite *s, TCase *tc, const TTest *const *tests)
 static Suite *proxy_suite(void)
 {
 	Suite *s = suite_create("proxy");
-	const TTest *pure[] = {modules_ajp_only, modules_article_fix,
+	const TTest *pure[] = {modules_ajp_only,
+			       modules_article_fix,
 			       modules_upgrade_https_extra,
-			       parse_errors_and_versions, NULL};
+			       parse_errors_and_versions,
+			       crash_lines_and_exits,
+			       NULL};
 	const TTest *apache[] = {apache_start_stop, apache_version_gate,
 				 apache_include_mapped, NULL};
 	const TTest *apache_errors[] = {apache_config_error_line,
