@@ -205,9 +205,10 @@ static void launch(struct run_slot *sl)
 	 * timer fired */
 	if (def->has_start)
 		env.origin_ns = start_due(run, def);
+	/* what the proxies logged, or their death, before this client */
+	run_scan_proxy_logs(run);
 	sl->state = 1;
 	sl->t0 = obs_now(run);
-	run_scan_proxy_logs(run); /* a proxy that died: before it connects */
 	int rc =
 	    url ? sim_client_start(def, url, &env, client_done, sl, &sl->cl)
 		: -1;
