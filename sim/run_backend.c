@@ -252,7 +252,7 @@ void run_diagnose(struct run *run, const char *url,
 			 pc->def->name, prog_of(pc->def->kind), how);
 		return;
 	}
-	if (pc && pc->crash[0] && pc->crash_us >= t0) {
+	if (pc && !res->passed && pc->crash[0] && pc->crash_us >= t0) {
 		snprintf(why, whylen, "a worker of the proxy %s crashed: %s",
 			 pc->def->name, pc->crash);
 		return;

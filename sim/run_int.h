@@ -85,9 +85,9 @@ bool run_backend_expectations(struct run *run, const struct scn_client *def,
 			      const struct scn_step *failed_step, uint64_t t0,
 			      char *failure, size_t flen, unsigned *line);
 /* What explains a client's outcome (appended to its summary): the proxy
- * it went through (`url` as the scenario writes it) died or lost a worker
- * to a crash, or else what the mocks saw; and a fix for a known
- * misconfiguration (or NULL). */
+ * it went through (`url` as the scenario writes it) died, or lost a worker
+ * to a crash while the client failed, or else what the mocks saw; and a
+ * fix for a known misconfiguration (or NULL). */
 void run_diagnose(struct run *run, const char *url,
 		  const struct sim_client_result *res, bool websocket,
 		  uint64_t t0, char *why, size_t whylen, const char **hint);
