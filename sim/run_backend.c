@@ -1,7 +1,8 @@
 /* What the mock Tomcats saw during a run: their events into the observer,
  * the `expect backend` checks, and the diagnosis that explains a client's
  * outcome by the hop where it went wrong ("the mock received the upgrade
- * on its AJP connector"). */
+ * on its AJP connector", or a proxy that died or lost a worker); and what
+ * the proxies logged. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -208,9 +209,17 @@ static struct run_comp *proxy_of(struct run *run, const char *url)
 {
 	const char *m = url ? strstr(url, "${") : NULL;
 	size_t n = m ? strcspn(m + 2, ".}") : 0;
-	const char *colon = url ? strrchr(url, ':') : NULL;
-	int port =
-	    colon && colon[1] >= '0' && colon[1] <= '9' ? atoi(colon + 1) : -1;
+	/* the port of the authority: "ws://127.0.0.1:8080/..." */
+	const char *host = url ? strstr(url, "://") : NULL;
+	int port = -1;
+	if (host) {
+		host += 3;
+		size_t alen = strcspn(host, "/?#");
+		const char *colon = memrchr(host, ':', alen);
+		if (colon && colon + 1 < host + alen && colon[1] >= '0' &&
+		    colon[1] <= '9')
+			port = atoi(colon + 1);
+	}
 	for (size_t i = 0; i < run->ncomps; i++) {
 		struct run_comp *c = &run->comps[i];
 		if (!is_proxy(c))
