@@ -79,4 +79,16 @@ else
 	echo "setup.sh: all packages present" >&2
 fi
 
+# Scenarios name the mock's HTTPS connector "localhost" (Apache checks a
+# backend certificate against a host name, never an IP address), and
+# Debian's installer writes /etc/hosts, but a minimal system (debootstrap
+# --variant=minbase, some containers) has none: there Apache logs "DNS
+# lookup failure for: localhost" and answers 500. Add the installer's
+# loopback lines when localhost does not resolve.
+if ! getent hosts localhost >/dev/null 2>&1; then
+	echo "setup.sh: localhost does not resolve: adding it to /etc/hosts" >&2
+	printf '127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n' |
+		$SUDO tee -a /etc/hosts >/dev/null
+fi
+
 exit 0

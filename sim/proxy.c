@@ -909,6 +909,51 @@ char *proxy_error_log(const struct proxy *p)
 	return proxy_read_file(p->error_log, NULL);
 }
 
+bool proxy_exited(struct proxy *p)
+{
+	if (!p || p->exited)
+		return p && p->exited;
+	if (p->pid <= 0)
+		return false;
+	int status;
+	pid_t r = waitpid(p->pid, &status, WNOHANG);
+	if (r != p->pid)
+		return false;
+	p->exited = true;
+	p->exit_status = status;
+	return true;
+}
+
+void proxy_describe_exit(int wstatus, char *out, size_t outlen)
+{
+	if (WIFEXITED(wstatus))
+		snprintf(out, outlen, "exited with status %d",
+			 WEXITSTATUS(wstatus));
+	else if (WIFSIGNALED(wstatus))
+		snprintf(out, outlen, "was killed by signal %d (%s)",
+			 WTERMSIG(wstatus), strsignal(WTERMSIG(wstatus)));
+	else
+		snprintf(out, outlen, "ended (wait status %d)", wstatus);
+}
+
+bool proxy_log_crash(enum scn_comp_kind kind, const char *line)
+{
+	switch (kind) {
+	case SCN_APACHE: /* AH00051/AH00052 (server/mpm_unix.c) */
+		return strstr(line, "child pid ") &&
+		       strstr(line, " exit signal ");
+	case SCN_NGINX:
+		return strstr(line, "worker process ") &&
+		       (strstr(line, " exited on signal ") ||
+			strstr(line, " exited with fatal code "));
+	case SCN_HAPROXY: /* master-worker mode */
+		return strstr(line, "worker") &&
+		       strstr(line, " exited with code ");
+	default:
+		return false;
+	}
+}
+
 int proxy_gen_begin(const struct proxy_spec *spec, struct proxy_gen *g,
 		    const char *conf, const char *pidfile, const char *log,
 		    char *err, size_t errlen)

@@ -59,6 +59,9 @@ struct proxy {
 	char *conf_path;
 	char *error_log;
 	char version[32]; /* "2.4.71" */
+	bool exited;	  /* its main process ended after it served
+			     (proxy_exited) */
+	int exit_status;  /* its wait status then */
 };
 
 enum proxy_status {
@@ -87,6 +90,21 @@ void proxy_stop(struct proxy *p);
 
 /* The error log so far (malloc'd, NULL if none), for failure reports. */
 char *proxy_error_log(const struct proxy *p);
+
+/* Has the proxy's main process ended since it started serving? Reaps it
+ * without blocking; from then on p->exited and p->exit_status say how
+ * (proxy_stop still stops what is left of its group). */
+bool proxy_exited(struct proxy *p);
+
+/* How a process ended, from its wait status: "exited with status 1",
+ * "was killed by signal 11 (Segmentation fault)". */
+void proxy_describe_exit(int wstatus, char *out, size_t outlen);
+
+/* Does this line of a proxy's error log say that one of its worker
+ * processes crashed or died? Apache's "child pid N exit signal
+ * Segmentation fault (11)", nginx's "worker process N exited on signal
+ * 11", haproxy's "worker (N) exited with code 139". Pure. */
+bool proxy_log_crash(enum scn_comp_kind kind, const char *line);
 
 /* The version of the proxy binary ("2.4.71"), or -1 with a message (the
  * binary is missing). */

@@ -101,6 +101,24 @@ static void finish(struct run *run)
 			if (!r->clients[i].passed)
 				r->outcome = SIM_FAIL;
 	}
+	/* A proxy that died took the run with it: an environment error
+	 * (exit 3) that names it; its error log follows in the report. */
+	run_scan_proxy_logs(run);
+	struct run_comp *dead = run_dead_proxy(run);
+	if (dead && (r->outcome == SIM_PASS || r->outcome == SIM_FAIL)) {
+		char how[160], msg[400];
+		proxy_describe_exit(dead->proxy.exit_status, how, sizeof(how));
+		snprintf(msg, sizeof(msg),
+			 "%s: the proxy died during the run: %s %s",
+			 dead->def->name,
+			 dead->def->kind == SCN_APACHE	? "apache2"
+			 : dead->def->kind == SCN_NGINX ? "nginx"
+							: "haproxy",
+			 how);
+		r->outcome = SIM_ERR_ENV;
+		free(r->message);
+		r->message = strdup(msg);
+	}
 	run_topo_down(run, all_down);
 }
 
@@ -158,8 +176,8 @@ static void client_done(void *arg, const struct sim_client_result *res)
 	run_scan_proxy_logs(run);
 	char why[300];
 	const char *hint;
-	run_diagnose(run, res, !strncmp(def->url, "ws", 2), sl->t0, why,
-		     sizeof(why), &hint);
+	run_diagnose(run, def->url, res, !strncmp(def->url, "ws", 2), sl->t0,
+		     why, sizeof(why), &hint);
 	cr->summary = with_why(res->summary, why);
 	sim_obs_add(&r->obs, SIM_HOP_CLIENT, SIM_EV_EXPECT, def->name,
 		    cr->passed ? 0 : 1, "%s: %s", cr->passed ? "PASS" : "FAIL",
@@ -205,6 +223,8 @@ static void launch(struct run_slot *sl)
 	 * timer fired */
 	if (def->has_start)
 		env.origin_ns = start_due(run, def);
+	/* what the proxies logged, or their death, before this client */
+	run_scan_proxy_logs(run);
 	sl->state = 1;
 	sl->t0 = obs_now(run);
 	int rc =

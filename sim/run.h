@@ -19,7 +19,7 @@ struct sim_run_opts {
 	const char *apache_bin; /* NULL: apache2 from PATH or /usr/sbin */
 	const char *nginx_bin;
 	const char *haproxy_bin;
-	const char *tmp;	 /* NULL: $TMPDIR or /tmp */
+	const char *tmp; /* NULL: $TMPDIR or /tmp */
 	/* the private state dir where runs are recorded for the stale-run
 	 * reaper (os_runreg.h); NULL: os_state_dir's default */
 	const char *state_dir;

@@ -1,7 +1,8 @@
 /* What the mock Tomcats saw during a run: their events into the observer,
  * the `expect backend` checks, and the diagnosis that explains a client's
  * outcome by the hop where it went wrong ("the mock received the upgrade
- * on its AJP connector"). */
+ * on its AJP connector", or a proxy that died or lost a worker); and what
+ * the proxies logged. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -188,13 +189,83 @@ bool run_backend_expectations(struct run *run, const struct scn_client *def,
 	return true;
 }
 
-void run_diagnose(struct run *run, const struct sim_client_result *res,
-		  bool websocket, uint64_t t0, char *why, size_t whylen,
-		  const char **hint)
+static const char *prog_of(enum scn_comp_kind k)
+{
+	return k == SCN_APACHE	? "apache2"
+	       : k == SCN_NGINX ? "nginx"
+				: "haproxy";
+}
+
+static bool is_proxy(const struct run_comp *c)
+{
+	return c->def->kind == SCN_APACHE || c->def->kind == SCN_NGINX ||
+	       c->def->kind == SCN_HAPROXY;
+}
+
+/* The proxy of the run that a client's URL goes to: the component its
+ * macro names ("ws://${front.http}/..."), or the one listening on its
+ * literal port; NULL for none (straight to a mock, or elsewhere). */
+static struct run_comp *proxy_of(struct run *run, const char *url)
+{
+	const char *m = url ? strstr(url, "${") : NULL;
+	size_t n = m ? strcspn(m + 2, ".}") : 0;
+	/* the port of the authority: "ws://127.0.0.1:8080/..." */
+	const char *host = url ? strstr(url, "://") : NULL;
+	int port = -1;
+	if (host) {
+		host += 3;
+		size_t alen = strcspn(host, "/?#");
+		const char *colon = memrchr(host, ':', alen);
+		if (colon && colon + 1 < host + alen && colon[1] >= '0' &&
+		    colon[1] <= '9')
+			port = atoi(colon + 1);
+	}
+	for (size_t i = 0; i < run->ncomps; i++) {
+		struct run_comp *c = &run->comps[i];
+		if (!is_proxy(c))
+			continue;
+		if (m && strlen(c->def->name) == n &&
+		    !strncmp(c->def->name, m + 2, n))
+			return c;
+		for (int k = 0; !m && k < SCN_NCONN; k++)
+			if (port > 0 && c->port[k] == port)
+				return c;
+	}
+	return NULL;
+}
+
+struct run_comp *run_dead_proxy(struct run *run)
+{
+	for (size_t i = 0; i < run->ncomps; i++)
+		if (run->comps[i].died)
+			return &run->comps[i];
+	return NULL;
+}
+
+void run_diagnose(struct run *run, const char *url,
+		  const struct sim_client_result *res, bool websocket,
+		  uint64_t t0, char *why, size_t whylen, const char **hint)
 {
 	const struct sim_observer *o = &run->r->obs;
 	why[0] = '\0';
 	*hint = NULL;
+	/* A dead or crashing proxy explains the rest: whatever did not reach
+	 * the backend did not for that reason. */
+	struct run_comp *pc = proxy_of(run, url);
+	if (pc && pc->died) {
+		char how[160];
+		proxy_describe_exit(pc->proxy.exit_status, how, sizeof(how));
+		snprintf(why, whylen,
+			 "the proxy %s is not running: %s %s during the run "
+			 "(its error log is below)",
+			 pc->def->name, prog_of(pc->def->kind), how);
+		return;
+	}
+	if (pc && !res->passed && pc->crash[0] && pc->crash_us >= t0) {
+		snprintf(why, whylen, "a worker of the proxy %s crashed: %s",
+			 pc->def->name, pc->crash);
+		return;
+	}
 	/* Only a mock of ours sees the backend side: without one (a replay
 	 * against a running setup) there is nothing to say about it. */
 	bool watched = false;
@@ -269,11 +340,19 @@ void run_scan_proxy_logs(struct run *run)
 			if (!e)
 				break; /* a line still being written */
 			*e = '\0';
-			if (strstr(l, "[error]") || strstr(l, "[crit]") ||
-			    strstr(l, "[alert]") || strstr(l, "[emerg]") ||
-			    strstr(l, "[warn") || strstr(l, ":error]") ||
-			    strstr(l, ":warn]") || strstr(l, "[ALERT]") ||
-			    strstr(l, "[WARNING]"))
+			bool crash = proxy_log_crash(c->def->kind, l);
+			if (crash) {
+				const char *msg = strrchr(l, ']');
+				snprintf(c->crash, sizeof(c->crash), "%s",
+					 msg && msg[1] == ' ' ? msg + 2 : l);
+				c->crash_us =
+				    uv_hrtime() / 1000 - run->r->obs.t0_us;
+			}
+			if (crash || strstr(l, "[error]") ||
+			    strstr(l, "[crit]") || strstr(l, "[alert]") ||
+			    strstr(l, "[emerg]") || strstr(l, "[warn") ||
+			    strstr(l, ":error]") || strstr(l, ":warn]") ||
+			    strstr(l, "[ALERT]") || strstr(l, "[WARNING]"))
 				sim_obs_add(&run->r->obs, SIM_HOP_PROXY,
 					    SIM_EV_NOTE, c->def->name, 0,
 					    "log: %s", l);
@@ -281,6 +360,15 @@ void run_scan_proxy_logs(struct run *run)
 			l = e + 1;
 		}
 		free(log);
+		if (!c->died && proxy_exited(&c->proxy)) {
+			c->died = true;
+			char how[160];
+			proxy_describe_exit(c->proxy.exit_status, how,
+					    sizeof(how));
+			sim_obs_add(&run->r->obs, SIM_HOP_PROXY, SIM_EV_ERROR,
+				    c->def->name, 0, "%s %s",
+				    prog_of(c->def->kind), how);
+		}
 	}
 }
 

@@ -24,6 +24,9 @@ struct run_comp {
 	int port[SCN_NCONN];	    /* -1 when absent */
 	char *cert_file, *key_file; /* HTTPS listener / connector */
 	size_t log_seen;	    /* error log bytes already scanned */
+	bool died;		    /* its main process ended during the run */
+	char crash[400];	    /* the last worker crash its log told */
+	uint64_t crash_us;	    /* when wssim read that line */
 	struct run *run;
 };
 
@@ -84,14 +87,19 @@ void run_backend_event(void *ctx, const struct mock_event *ev);
 bool run_backend_expectations(struct run *run, const struct scn_client *def,
 			      const struct scn_step *failed_step, uint64_t t0,
 			      char *failure, size_t flen, unsigned *line);
-/* What the mocks saw that explains a client's outcome (appended to its
- * summary), and a fix for a known misconfiguration (or NULL). */
-void run_diagnose(struct run *run, const struct sim_client_result *res,
-		  bool websocket, uint64_t t0, char *why, size_t whylen,
-		  const char **hint);
+/* What explains a client's outcome (appended to its summary): the proxy
+ * it went through (`url` as the scenario writes it) died, or lost a worker
+ * to a crash while the client failed, or else what the mocks saw; and a
+ * fix for a known misconfiguration (or NULL). */
+void run_diagnose(struct run *run, const char *url,
+		  const struct sim_client_result *res, bool websocket,
+		  uint64_t t0, char *why, size_t whylen, const char **hint);
 /* Record what the proxies logged since the last look ([error], [warn],
- * ... lines) as proxy-hop events, so traces show Apache's own words. */
+ * ... lines, and a worker's crash) as proxy-hop events, so traces show
+ * Apache's own words; and whether a proxy died (an error event, once). */
 void run_scan_proxy_logs(struct run *run);
+/* The first proxy of the run whose main process died, or NULL. */
+struct run_comp *run_dead_proxy(struct run *run);
 /* The hop trace of the events since t0, as text (malloc'd). */
 char *run_trace(struct run *run, uint64_t t0);
 

@@ -3,8 +3,10 @@ with the expected message and exit code (tests/scenarios/fail/), malformed
 scenarios give their file:line:col error (tests/scenarios/bad/), SIGINT and
 SIGTERM during a run leave no proxy process and no temp dir behind, SIGKILL
 leaves no proxy process (and the next run removes the stale dir), the
-reports (--tap, --junit, --json) are well formed, and the bundled scenarios
-run in parallel with -j 4 without colliding.
+reports (--tap, --junit, --json) are well formed, a proxy that dies
+during the run is reported as such (exit 3, with its error log) and so is
+a crash of one of its workers, and the bundled scenarios run in parallel
+with -j 4 without colliding.
 
 Each self-test file says what it expects in its leading comments:
     # args: --apache-bin /nonexistent/apache2
@@ -16,6 +18,7 @@ import glob
 import json
 import os
 import re
+import resource
 import signal
 import subprocess
 import time
@@ -236,6 +239,127 @@ def check_external(t, tmp):
         print(out)
 
 
+# An apache2 that crashes once it serves: 400 ms after its pid file
+# appears, SIGSEGV to its whole process group (parent and workers), no
+# core dump.
+CRASHING_APACHE = """#!/bin/sh
+case "$1" in -v | -V) exec %(apache)s "$@" ;; esac
+ulimit -c 0
+pidfile="$(dirname "$2")/httpd.pid"
+(
+	while [ ! -s "$pidfile" ]; do sleep 0.01; done
+	sleep 0.4
+	kill -SEGV 0
+) &
+exec %(apache)s "$@"
+"""
+
+DIES = """
+tomcat t1 { connector ajp }
+apache front {
+    listen http
+    config {
+        ProxyPass /examples ajp://${t1.ajp}/examples
+    }
+}
+client before http://${front.http}/examples/websocket/echo.xhtml { expect status 200 }
+client after ws://${front.http}/examples/websocket/echoProgrammatic {
+    start 1500ms
+    expect status 500
+}
+"""
+
+
+def check_proxy_dies(t, tmp):
+    apache = next((p for p in ("/usr/sbin/apache2", "/usr/bin/apache2")
+                   if os.path.exists(p)), None)
+    if not t.check("apache2 is installed", apache):
+        return
+    wrapper = os.path.join(tmp, "crashing-apache2")
+    with open(wrapper, "w") as f:
+        f.write(CRASHING_APACHE % {"apache": apache})
+    os.chmod(wrapper, 0o755)
+    scn = os.path.join(tmp, "dies.scn")
+    with open(scn, "w") as f:
+        f.write(DIES)
+    code, out = wssim_run(t, tmp, "--apache-bin", wrapper, scn)
+    t.eq("a proxy that dies during the run: exit 3", code, 3)
+    t.check("the report says the proxy died, and how",
+            "ERROR front: the proxy died during the run: apache2 was "
+            "killed by signal 11 (Segmentation fault)" in out, out[-3000:])
+    after = next((l for l in out.splitlines() if "FAIL after:" in l), "")
+    t.check("the client after the crash names the dead proxy",
+            "the proxy front is not running: apache2 was killed by signal "
+            "11" in after, out[-3000:])
+    t.check("... and does not blame the backend",
+            after and "nothing reached the backend" not in after, after)
+    t.check("the proxy's error log is in the report",
+            "---- front error log ----" in out and "AH00094" in out,
+            out[-3000:])
+    t.eq("no apache2 left", proxy_pids_under(tmp), [])
+    t.eq("no run dir left", leftovers(tmp), [])
+
+
+WORKER_CRASH = """
+tomcat t1 { connector ajp; connector http }
+apache front {
+    listen http
+    config {
+        RewriteEngine on
+        RewriteCond %{HTTP:Upgrade} "(?i)websocket"
+        RewriteCond %{HTTP:Connection} "(?i)upgrade"
+        RewriteRule ^(.*)$ ws://${t1.http}$1 [P]
+        ProxyPass /examples ajp://${t1.ajp}/examples
+    }
+}
+client session ws://${front.http}/examples/websocket/echoProgrammatic {
+    expect open
+    wait 4s
+    send text "after the crash"
+    expect echo
+}
+"""
+
+
+def proc_ppid(pid):
+    try:
+        with open("/proc/%d/stat" % pid, encoding="utf-8") as f:
+            return int(f.read().rpartition(")")[2].split()[1])
+    except (OSError, ValueError, IndexError):
+        return -1
+
+
+def check_worker_crash(t, tmp):
+    """Apache's worker dies under an open websocket session (SIGSEGV from
+    here): its parent logs AH00052 and starts another; the client's
+    report names the crash."""
+    scn = os.path.join(tmp, "worker-crash.scn")
+    with open(scn, "w") as f:
+        f.write(WORKER_CRASH)
+    env = dict(os.environ, TMPDIR=tmp, NO_COLOR="1")
+    no_core = lambda: resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # noqa: E731
+    p = subprocess.Popen([h.wssim_binary(), "run", scn], env=env,
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                         text=True, preexec_fn=no_core)
+    t.defer(lambda: p.poll() is None and p.kill())
+    workers, deadline = [], time.time() + 10
+    while time.time() < deadline and not workers:
+        pids = proxy_pids_under(tmp)
+        workers = [w for w in pids if proc_ppid(w) in pids]
+        time.sleep(0.02)
+    t.check("apache2 has a worker process", workers, proxy_pids_under(tmp))
+    time.sleep(0.5)  # the session is open, the client in its wait
+    for w in workers:
+        os.kill(w, signal.SIGSEGV)
+    out, _ = p.communicate(timeout=30)
+    t.eq("a worker crash fails the session: exit 1", p.returncode, 1)
+    line = next((l for l in out.splitlines() if "FAIL session:" in l), "")
+    t.check("the session's report names the worker's crash",
+            "a worker of the proxy front crashed: AH00052: child pid %d exit "
+            "signal Segmentation fault (11)" % workers[0] in line
+            if workers else False, out[-3000:])
+
+
 CONCURRENT = """
 tomcat t1 { connector http }
 client slow ws://${t1.http}/examples/websocket/echoProgrammatic {
@@ -298,6 +422,10 @@ def body(t):
         check_keep(t, t.tmpdir())
     with t.case("an already running proxy"):
         check_external(t, t.tmpdir())
+    with t.case("a proxy that dies during the run"):
+        check_proxy_dies(t, t.tmpdir())
+    with t.case("a proxy worker that crashes"):
+        check_worker_crash(t, t.tmpdir())
     with t.case("clients at their start offsets"):
         check_concurrent(t, t.tmpdir())
     with t.case("-j 4"):
