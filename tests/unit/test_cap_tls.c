@@ -669,7 +669,8 @@ START_TEST(keylog_parse)
 	ck_assert_int_eq(
 	    cap_keylog_load(kl, "/nonexistent/keylog", err, sizeof(err)),
 	    CAP_TLS_E_KEYLOG_IO);
-	ck_assert_ptr_nonnull(strstr(err, "/nonexistent/keylog: cannot open: No such"));
+	ck_assert_ptr_nonnull(
+	    strstr(err, "/nonexistent/keylog: cannot open: No such"));
 	/* many entries: the table grows */
 	struct proto_buf many = PROTO_BUF_INIT;
 	for (int i = 0; i < 1000; i++)
