@@ -766,6 +766,17 @@ static void parse_steps(struct scn_parser *p, struct cl *k,
 	}
 }
 
+/* Does any step (repeat bodies included) expect something? */
+static bool checks_something(const struct scn_step *st, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (st[i].kind >= SCN_EXPECT_STATUS ||
+		    (st[i].kind == SCN_REPEAT &&
+		     checks_something(st[i].body, st[i].nbody)))
+			return true;
+	return false;
+}
+
 void scn_parse_client(struct scn_parser *p)
 {
 	const struct scn_tok *t = scn_next(p);
@@ -801,4 +812,22 @@ void scn_parse_client(struct scn_parser *p)
 			 "expected '{' after the client's URL, got %s",
 			 scn_tok_desc(t, b, sizeof(b)));
 	parse_steps(p, &k, &c->steps, &c->nsteps, true);
+}
+
+void scn_clients_check(struct scn_parser *p)
+{
+	/* a client that checks nothing passes whatever happens: a test that
+	 * cannot fail */
+	const struct scn_file *f = p->f;
+	for (size_t i = 0; i < f->nclients; i++) {
+		const struct scn_client *c = &f->clients[i];
+		if (!checks_something(c->steps, c->nsteps))
+			scn_fail(p, c->pos,
+				 "client %s checks nothing: give it an "
+				 "expectation (e.g. %s)",
+				 c->name,
+				 strncmp(c->url, "ws", 2)
+				     ? "expect status 200"
+				     : "expect open, or expect closed 1006");
+	}
 }

@@ -129,6 +129,8 @@ void scn_ref_add(struct scn_parser *p, enum scn_ref_kind kind, const char *comp,
 void scn_parse_component(struct scn_parser *p, enum scn_comp_kind kind);
 void scn_parse_client(struct scn_parser *p);
 void scn_check_name(struct scn_parser *p, const struct scn_tok *t);
+/* scn_client.c: every client expects something (else it cannot fail). */
+void scn_clients_check(struct scn_parser *p);
 
 /* scn_names.c: add `name` declared at pos; false (and where it was first
  * declared in *first) if it already was. Frees with scn_names_free. */

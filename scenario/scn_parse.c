@@ -116,6 +116,7 @@ static void parse_all(struct scn_parser *p)
 	if (!p->topology && !p->f->nclients)
 		scn_fail(p, start,
 			 "no client: a scenario needs at least one 'client'");
+	scn_clients_check(p);
 }
 
 static int parse_text(const char *name, const char *text, size_t len,

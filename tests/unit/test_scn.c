@@ -286,6 +286,7 @@ START_TEST(wait_microseconds)
 				  "\tstart 23h\n"
 				  "\tsend text \"x\" at 86399999.999ms\n"
 				  "\twait 24h\n"
+				  "\texpect open\n"
 				  "}\n";
 	struct scn_error err;
 	ck_assert_msg(scn_parse_string("day.scn", day, strlen(day), &f, &err) ==
@@ -553,7 +554,8 @@ END_TEST
 
 START_TEST(from_memory)
 {
-	static const char text[] = "client c ws://h/ { send text \"a\\x00b\" }";
+	static const char text[] =
+	    "client c ws://h/ { send text \"a\\x00b\"; expect echo }";
 	struct scn_file *f;
 	struct scn_error err;
 	/* the length given, not the NUL, ends the text */
@@ -829,16 +831,18 @@ END_TEST
 START_TEST(many_names)
 {
 	enum { N = 100000 };
-	size_t cap = (size_t)N * 48 + 256, n = 0;
+	size_t cap = (size_t)N * 64 + 256, n = 0;
 	char *text = malloc(cap);
 	ck_assert_ptr_nonnull(text);
 	n += (size_t)snprintf(text + n, cap - n,
 			      "tomcat t1 { connector http }\n");
 	for (int i = 0; i < N; i++)
-		n += (size_t)snprintf(text + n, cap - n,
-				      "client c%d http://${t1.http}/ {}\n", i);
-	n += (size_t)snprintf(text + n, cap - n,
-			      "client t1 http://${t1.http}/ {}\n");
+		n += (size_t)snprintf(
+		    text + n, cap - n,
+		    "client c%d http://${t1.http}/ {expect status 200}\n", i);
+	n += (size_t)snprintf(
+	    text + n, cap - n,
+	    "client t1 http://${t1.http}/ {expect status 200}\n");
 	struct scn_file *f = NULL;
 	struct scn_error err;
 	ck_assert_int_eq(scn_parse_string("many.scn", text, n, &f, &err), -1);
@@ -847,7 +851,7 @@ START_TEST(many_names)
 	ck_assert_str_eq(err.message,
 			 "duplicate name 't1' (first declared at 1:8)");
 	/* and without the duplicate it parses, every name kept */
-	n -= strlen("client t1 http://${t1.http}/ {}\n");
+	n -= strlen("client t1 http://${t1.http}/ {expect status 200}\n");
 	ck_assert_int_eq(scn_parse_string("many.scn", text, n, &f, &err), 0);
 	ck_assert_uint_eq(f->nclients, N);
 	ck_assert_str_eq(f->clients[N - 1].name, "c99999");
