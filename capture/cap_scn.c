@@ -490,6 +490,20 @@ static void add_exchange(struct build *b, const struct cs_conn *c, size_t k,
 {
 	const struct cs_exchange *ex = &c->ex[k];
 	bool ws = ex->upgrade;
+	bool answered = ex->has_resp && ex->status;
+	if (!answered && !ws) {
+		/* an http client expecting nothing would pass whatever the
+		 * replay got: a note instead */
+		char cli[64], srv[64], who[160];
+		cs_endpoint_format(&c->client, cli, sizeof(cli));
+		cs_endpoint_format(&c->server, srv, sizeof(srv));
+		snprintf(who, sizeof(who), "connection #%llu %s -> %s",
+			 (unsigned long long)c->id, cli, srv);
+		note(b, who,
+		     "a request with no answer in the capture; not recorded "
+		     "(there is nothing to compare a replay with)");
+		return;
+	}
 	struct scn_client *cl = client_add(b);
 	if (!cl)
 		return;
@@ -511,8 +525,13 @@ static void add_exchange(struct build *b, const struct cs_conn *c, size_t k,
 	cl->url = make_url(b, c, ex, ws);
 	client_tls(b, cl, c);
 	client_headers(b, cl, ex, ws);
-	if (!ex->has_resp || !ex->status)
+	if (!answered) {
+		/* an upgrade with no answer: what a browser reports */
+		struct scn_step *st = step_add(b, cl, SCN_EXPECT_CLOSED);
+		if (st)
+			st->code = 1006;
 		return;
+	}
 	struct scn_step *st = step_add(b, cl, SCN_EXPECT_STATUS);
 	if (st)
 		st->code = ex->status;

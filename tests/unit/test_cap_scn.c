@@ -426,6 +426,33 @@ START_TEST(failed_upgrade_and_http)
 }
 END_TEST
 
+/* Requests that got no answer in the capture: an upgrade is what a
+ * browser reports (closed 1006); a plain request would be a client that
+ * checks nothing (the parser refuses those), so it is a note instead. */
+START_TEST(unanswered)
+{
+	struct script up, page;
+	script_init(&up, 1, 50020, 8080);
+	seg_str(&up, CAP_C2S, 1000000, UPGRADE);
+	script_init(&page, 2, 50021, 8080);
+	seg_str(&page, CAP_C2S, 2000000,
+		"GET /slow HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n\r\n");
+	struct script *scs[] = {&up, &page};
+	char *text;
+	struct scn_file *f = roundtrip(scs, 2, false, &text);
+	ck_assert_msg(f->nclients == 1, "%s", text);
+	step_is(&f->clients[0], 0, SCN_EXPECT_CLOSED, NULL, 1006, text);
+	ck_assert_uint_eq(f->clients[0].nsteps, 1);
+	ck_assert_msg(strstr(text, "a request with no answer in the capture; "
+				   "not recorded"),
+		      "%s", text);
+	scn_free(f);
+	free(text);
+	script_free(&up);
+	script_free(&page);
+}
+END_TEST
+
 /* Sessions that were TLS on the wire: the decrypted ones keep their
  * scheme and their TLS facts as a comment, one that stayed TLS is named
  * with the reason. */
@@ -515,6 +542,7 @@ static Suite *cap_scn_suite(void)
 	tcase_add_test(tc, websocket_dropped);
 	tcase_add_test(tc, websocket_capped);
 	tcase_add_test(tc, failed_upgrade_and_http);
+	tcase_add_test(tc, unanswered);
 	tcase_add_test(tc, nothing_to_write);
 	tcase_add_test(tc, tls_sessions);
 	suite_add_tcase(s, tc);
