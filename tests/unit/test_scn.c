@@ -552,6 +552,49 @@ START_TEST(topology_file)
 }
 END_TEST
 
+/* What editors put in that nobody can see: a UTF-8 byte order mark at the
+ * start is skipped; a no-break or zero-width space outside a string is an
+ * error that names it (the caret would point at nothing visible). */
+START_TEST(invisible_characters)
+{
+	static const char bom[] = "\xef\xbb\xbfscenario \"x\"\n"
+				  "client c ws://h/ { expect open }\n";
+	struct scn_file *f;
+	struct scn_error err;
+	ck_assert_msg(
+	    scn_parse_string("bom.scn", bom, sizeof(bom) - 1, &f, &err) == 0,
+	    "%u:%u: %s", err.line, err.col, err.message);
+	ck_assert_str_eq(f->title, "x");
+	scn_free(f);
+	static const struct {
+		const char *text, *msg;
+		unsigned col;
+	} bad[] = {
+	    {"client\xc2\xa0"
+	     "c ws://h/ { expect open }\n",
+	     "invisible character U+00A0 (a no-break space) outside a string",
+	     7},
+	    {"client c ws://h/ {\xe2\x80\x8b expect open }\n",
+	     "invisible character U+200B (a zero-width character) outside a "
+	     "string",
+	     19},
+	    {"client c ws://h/ { expect open }\n\xef\xbb\xbf\n",
+	     "invisible character U+FEFF (a byte order mark (BOM)) outside a "
+	     "string",
+	     1},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert_int_eq(scn_parse_string("x.scn", bad[i].text,
+						  strlen(bad[i].text), &f,
+						  &err),
+				 -1);
+		ck_assert_msg(strstr(err.message, bad[i].msg), "%s",
+			      err.message);
+		ck_assert_uint_eq(err.col, bad[i].col);
+	}
+}
+END_TEST
+
 START_TEST(from_memory)
 {
 	static const char text[] =
@@ -872,6 +915,7 @@ static Suite *scn_suite(void)
 	tcase_add_test(tc, components);
 	tcase_add_test(tc, every_valid_file);
 	tcase_add_test(tc, from_memory);
+	tcase_add_test(tc, invisible_characters);
 	tcase_add_test(tc, topology_file);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("errors");
