@@ -233,8 +233,16 @@ int os_runreg_open(struct os_runreg *r, int dfd, char *err, size_t errlen)
 	boot_id(boot, sizeof(boot));
 	snprintf(line, sizeof(line), "wssim-run 1\nboot %s\nowner %d %llu\n",
 		 boot, (int)getpid(), start);
-	if (flock(fd, LOCK_EX | LOCK_NB) != 0 || put_line(fd, line) != 0 ||
-	    renameat(dfd, tmpname, dfd, r->name) != 0) {
+	int rc = flock(fd, LOCK_EX | LOCK_NB) != 0 || put_line(fd, line) != 0
+		     ? -1
+		     : renameat2(dfd, tmpname, dfd, r->name, RENAME_NOREPLACE);
+	/* never over another record (a dead run's with a reused pid) */
+	for (int i = 0; i < 1000 && rc != 0 && errno == EEXIST; i++) {
+		snprintf(r->name, sizeof(r->name), "run-%d-%u", (int)getpid(),
+			 seq++);
+		rc = renameat2(dfd, tmpname, dfd, r->name, RENAME_NOREPLACE);
+	}
+	if (rc != 0) {
 		snprintf(err, errlen, "cannot make a run record: %s",
 			 strerror(errno));
 		unlinkat(dfd, tmpname, 0);

@@ -502,6 +502,38 @@ START_TEST(reap_spares_a_reused_pid)
 }
 END_TEST
 
+/* A record never replaces another (a dead run's whose pid came back). */
+START_TEST(record_never_replaces_another)
+{
+	char path[PATH_MAX], err[512];
+	int sfd = os_state_dir(at("state"), NULL, path, sizeof(path), err,
+			       sizeof(err));
+	ck_assert_msg(sfd >= 0, "%s", err);
+	for (int i = 0; i < 64; i++) {
+		char name[64];
+		snprintf(name, sizeof(name), "run-%d-%d", (int)getpid(), i);
+		int fd = openat(sfd, name, O_WRONLY | O_CREAT | O_EXCL, 0600);
+		ck_assert_int_ge(fd, 0);
+		ck_assert_int_eq(write(fd, "old\n", 4), 4);
+		close(fd);
+	}
+	struct os_runreg r;
+	ck_assert_int_eq(os_runreg_open(&r, sfd, err, sizeof(err)), 0);
+	int old = 0;
+	for (int i = 0; i < 64; i++) {
+		char name[64], buf[8] = "";
+		snprintf(name, sizeof(name), "run-%d-%d", (int)getpid(), i);
+		int fd = openat(sfd, name, O_RDONLY);
+		ck_assert_int_ge(fd, 0);
+		old += read(fd, buf, sizeof(buf)) == 4 && !strcmp(buf, "old\n");
+		close(fd);
+	}
+	ck_assert_int_eq(old, 64);
+	os_runreg_drop(&r);
+	close(sfd);
+}
+END_TEST
+
 static void fill(Suite *s, TCase *tc, const TTest *const *tests)
 {
 	test_scratch_fixture(tc);
@@ -521,9 +553,9 @@ static Suite *os_suite(void)
 			      out_refuses_symlink_unless_forced,
 			      out_refuses_dirs_fifos_devices, NULL};
 	const TTest *tree[] = {tree_remove_stays_inside, proc_stat_parse, NULL};
-	const TTest *reap[] = {state_dir_must_be_private,
-			       reap_only_what_dead_runs_recorded,
-			       reap_spares_a_reused_pid, NULL};
+	const TTest *reap[] = {
+	    state_dir_must_be_private, reap_only_what_dead_runs_recorded,
+	    reap_spares_a_reused_pid, record_never_replaces_another, NULL};
 	fill(s, tcase_create("read"), read);
 	fill(s, tcase_create("out"), out);
 	fill(s, tcase_create("tree"), tree);
