@@ -65,6 +65,8 @@ else
 	tmp=$(mktemp -d "${FUZZ_TMP:-$work}/wssim-fuzz-tmp.XXXXXX")
 fi
 trap 'rm -rf "$tmp"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 case "$(cd "$work" && pwd)/" in
 "$root"/*)
 	echo "fuzz.sh: FUZZ_WORK must be outside the repo" >&2
@@ -145,7 +147,11 @@ for p in $pids; do wait "$p"; done
 
 echo "== fuzz: seconds and inputs per target"
 sort "$work/summary" | awk '{ printf "   %-16s %6d s %12d inputs%s\n", $1, $2, $3, $4 == 0 ? "" : "  FOUND (exit " $4 ")" }'
+nrun=$(wc -l <"$work/summary")
+nbad=0
+[ -s "$work/failed" ] && nbad=$(wc -l <"$work/failed")
 status=0
+echo "fuzz: $((nrun - nbad)) passed, $nbad failed"
 if [ -s "$work/failed" ]; then
 	echo "fuzz.sh: findings in: $(sort "$work/failed" | tr '\n' ' ')(inputs in tests/fuzz/regress/; logs in $work)" >&2
 	status=1
