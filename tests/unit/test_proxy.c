@@ -311,6 +311,14 @@ START_TEST(apache_start_stop)
 	ck_assert_int_eq(group_live(g), 0);
 	proxy_stop(&p); /* idempotent */
 	ck_assert_ptr_null(p.dir);
+	/* a run dir with a space in it (a $TMPDIR like that): every path
+	 * Apache's config names is quoted, the mutex dir too */
+	snprintf(compdir, sizeof(compdir), "%s/front with space", tmpdir);
+	spec_init(&s, SCN_APACHE, "ProxyPass /x http://127.0.0.1:1/\n");
+	start_ok(&s, &p);
+	r = http_get(s.http_port, "/x");
+	ck_assert_msg(strncmp(r, "HTTP/1.1 503", 12) == 0, "answer: %s", r);
+	proxy_stop(&p);
 }
 END_TEST
 
