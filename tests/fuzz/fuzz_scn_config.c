@@ -8,7 +8,8 @@
  * expanded, include relative to the scenario, maps resolved), must give a
  * config that passes fuzz_proxy_check (no directive the generator did not
  * intend). A relative include path is created as a file beside the
- * scenario, so the generators see it. */
+ * scenario, so the generators see it; one that names anything but a
+ * regular file is left alone. */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -132,6 +133,11 @@ static void one_proxy(const struct scn_file *f, const struct scn_component *c,
 	struct proxy_spec plain = s;
 	plain.dir = pdir;
 	plain.include = c->include ? pinc : NULL;
+	/* an include that is not a regular file (a path that climbs out to
+	 * /dev/zero) is not the generator's business: reading it is */
+	struct stat st;
+	if (c->include && (stat(inc, &st) != 0 || !S_ISREG(st.st_mode)))
+		return;
 	/* the plain twin's include must be the same file's text */
 	if (c->include && !wrote)
 		fuzz_proxy_check(&s, NULL);
