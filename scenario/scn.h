@@ -250,7 +250,9 @@ bool scn_comp_has_field(const struct scn_component *c, const char *field);
  * `${x}` or `${x.y}` whose x is not a component is Apache's own and left
  * as written; `$${` stands for a literal `${` everywhere. Returns a
  * malloc'd string, or NULL with a message in err (an unresolvable macro
- * outside a config block). */
+ * outside a config block; a macro whose value holds a control character,
+ * DEL, '"' or '\\', which could end the line or the quoted string it lands
+ * in: refused everywhere). */
 typedef int (*scn_resolve_cb)(void *ctx, const char *comp, const char *field,
 			      char *out, size_t outlen);
 char *scn_expand(const char *tmpl, bool in_config, scn_resolve_cb resolve,

@@ -49,6 +49,29 @@ static char *value(struct scn_parser *p, const char *what)
 	return scn_take(p, NULL);
 }
 
+/* A value that a generated config prints (an include path, a map's
+ * address and target, an external proxy's address, which macros expand
+ * to): no control character, DEL, '"' or '\\', any of which could end its
+ * line or its quoted string there and start a directive of its own. */
+static void config_value_check(struct scn_parser *p, struct scn_pos pos,
+			       const char *what, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c < 0x20 || c == 0x7f)
+			scn_fail(p, pos,
+				 "%s holds a control character (0x%02x): it "
+				 "would end its line in the proxy's generated "
+				 "config",
+				 what, c);
+		if (c == '"' || c == '\\')
+			scn_fail(p, pos,
+				 "%s holds a '%c': it would end its quoted "
+				 "string in the proxy's generated config",
+				 what, c);
+	}
+}
+
 static void parse_connector(struct scn_parser *p, struct scn_component *c,
 			    const char *kw)
 {
@@ -218,6 +241,7 @@ static void parse_map(struct scn_parser *p, struct scn_component *c)
 	m->pos = p->tok.pos;
 	m->from = value(p, "the address to map, as in map \"backend:8009\" "
 			   "t1.ajp");
+	config_value_check(p, p->tok.pos, "the address to map", m->from);
 	const struct scn_tok *t = scn_next(p);
 	char b[64];
 	const char *dot = t->kind == SCN_T_WORD ? strchr(t->s, '.') : NULL;
@@ -226,6 +250,7 @@ static void parse_map(struct scn_parser *p, struct scn_component *c)
 			 "expected the target component.field (as in t1.ajp), "
 			 "got %s",
 			 scn_tok_desc(t, b, sizeof(b)));
+	config_value_check(p, t->pos, "the map target", t->s);
 	m->to_comp = scn_alloc(p, (size_t)(dot - t->s) + 1);
 	memcpy(m->to_comp, t->s, (size_t)(dot - t->s));
 	m->to_field = scn_strdup(p, dot + 1);
@@ -266,6 +291,8 @@ static void parse_proxy_item(struct scn_parser *p, struct scn_component *c)
 		c->include = value(p, "the path of a config file");
 		if (!*c->include)
 			scn_fail(p, p->tok.pos, "empty include path");
+		config_value_check(p, p->tok.pos, "the include path",
+				   c->include);
 	} else if (scn_word_is(t, "map")) {
 		parse_map(p, c);
 	} else if (apache && scn_word_is(t, "module")) {
@@ -371,6 +398,7 @@ static void parse_address(struct scn_parser *p, struct scn_component *c)
 	port.pos.col +=
 	    (unsigned)(colon + 1 - t->s) + (t->kind == SCN_T_STRING ? 1 : 0);
 	port.kind = SCN_T_WORD;
+	config_value_check(p, t->pos, "the proxy's address", t->s);
 	scn_number(p, &port, "port", 1, 65535);
 	c->address = scn_take(p, NULL);
 	int i = SCN_CONN_HTTP;

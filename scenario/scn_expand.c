@@ -3,7 +3,10 @@
  * config block a macro the resolver does not know is the proxy's own
  * (Apache's Define, %{...} is not a macro at all) and stays as written.
  * The parser has already checked every macro, so a failure here is a
- * caller's bug or a template built by hand. */
+ * caller's bug or a template built by hand, or a resolver's value that
+ * holds a control character, '"' or '\\' (it could end the line or the
+ * quoted string it lands in, in a proxy's config: refused, never
+ * pasted). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +38,17 @@ static void put(struct out *o, const char *s, size_t n)
 	memcpy(o->s + o->len, s, n);
 	o->len += n;
 	o->s[o->len] = 0;
+}
+
+/* No control character, DEL, '"' or '\\'. */
+static bool clean(const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c < 0x20 || c == 0x7f || c == '"' || c == '\\')
+			return false;
+	}
+	return true;
 }
 
 char *scn_expand(const char *tmpl, bool in_config, scn_resolve_cb resolve,
@@ -84,6 +98,17 @@ char *scn_expand(const char *tmpl, bool in_config, scn_resolve_cb resolve,
 					     sizeof(value)) == 0;
 				*d = '.';
 			}
+		}
+		if (ok && !clean(value)) {
+			/* a value may not end the line or the quoted string
+			 * it lands in (the parser refuses such addresses;
+			 * this holds for any resolver) */
+			snprintf(err, errlen,
+				 "macro '%.*s' resolves to a value with a "
+				 "control character, '\"' or '\\'",
+				 (int)(n > 100 ? 100 : n), tmpl + i);
+			free(o.s);
+			return NULL;
 		}
 		if (ok) {
 			put(&o, value, strlen(value));

@@ -40,6 +40,9 @@ fi
 pkgs="gcc make cmake pkg-config git ca-certificates
       libuv1-dev libssl-dev zlib1g-dev libpcap-dev check
       procps iproute2 psmisc"
+# The libFuzzer pass (scripts/fuzz.sh, run by .ci/run): clang and its
+# fuzzer/sanitizer runtimes (Debian 12: clang 14).
+pkgs="$pkgs clang libclang-rt-14-dev"
 # Real peers the tests drive.
 pkgs="$pkgs apache2 nginx haproxy tcpdump
       python3 python3-websockets nodejs node-ws"

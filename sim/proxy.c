@@ -958,6 +958,9 @@ int proxy_gen_begin(const struct proxy_spec *spec, struct proxy_gen *g,
 		    const char *conf, const char *pidfile, const char *log,
 		    char *err, size_t errlen)
 {
+	int r = proxy_gen_check(spec, err, errlen);
+	if (r != 0)
+		return r;
 	if (spec->https_port > 0 && (!spec->cert_file || !spec->key_file)) {
 		snprintf(err, errlen,
 			 "%s: an https listener needs a certificate and key",

@@ -459,7 +459,7 @@ int proxy_apache_generate(const struct proxy_spec *spec, struct proxy_gen *g,
 			 "AH00898, AH02039...) and start-up notices\n"
 			 "LogLevel warn\n"
 			 "DefaultRuntimeDir \"%s/run\"\n"
-			 "Mutex file:%s/run default\n"
+			 "Mutex \"file:%s/run\" default\n"
 			 "DocumentRoot \"%s/htdocs\"\n",
 			 d, g->pidfile, g->error_log, d, d, d);
 	for (size_t i = 0; i < nmods; i++) {

@@ -42,8 +42,9 @@ int proxy_haproxy_generate(const struct proxy_spec *spec, struct proxy_gen *g,
 			both[n++] = '\n';
 		memcpy(both + n, k, kl);
 		n += kl;
+		/* a private key: owner only, like every other key file */
 		snprintf(pem, sizeof(pem), "%s/listener.pem", d);
-		int rc = proxy_write_file(pem, both, n, err, errlen);
+		int rc = proxy_write_private_file(pem, both, n, err, errlen);
 		free(both);
 		free(c);
 		free(k);

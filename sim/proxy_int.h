@@ -109,9 +109,24 @@ bool proxy_is_root(void);
 /* The unprivileged user and group for workers ("www-data"). */
 const char *proxy_worker_user(void);
 
-/* The start every config writer shares: check an https listener has its
- * certificate, set g's paths (conf, pid file or NULL, log: names inside
- * spec->dir) and the scenario-line mapping. 0 or PROXY_E_CONFIG. */
+/* proxy_gen.c: refuse a spec whose values could start a directive of
+ * their own in a generated config: a control character, DEL, '"' or '\\'
+ * in the name, dir, include path, certificate, key or CA path, a module
+ * name or a map's address or target; a module name that is not letters,
+ * digits, '_' (and '.'); a control character other than tab, CR and LF in
+ * the config block. 0, or PROXY_E_START (a path of the run's: the
+ * environment) or PROXY_E_CONFIG (the scenario's) with a message. */
+int proxy_gen_check(const struct proxy_spec *spec, char *err, size_t errlen);
+/* Write a whole file readable by its owner only, created with mode 0600
+ * (an existing file of that name is removed first). 0 or -1 with a
+ * message. */
+int proxy_write_private_file(const char *path, const char *data, size_t len,
+			     char *err, size_t errlen);
+
+/* The start every config writer shares: refuse a spec that
+ * proxy_gen_check refuses, check an https listener has its certificate,
+ * set g's paths (conf, pid file or NULL, log: names inside spec->dir) and
+ * the scenario-line mapping. 0, PROXY_E_CONFIG or PROXY_E_START. */
 int proxy_gen_begin(const struct proxy_spec *spec, struct proxy_gen *g,
 		    const char *conf, const char *pidfile, const char *log,
 		    char *err, size_t errlen);

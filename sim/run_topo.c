@@ -193,8 +193,10 @@ static enum sim_outcome start_proxy(struct run *run, struct run_comp *c,
 	const char **from = calloc(d->nmaps + 1, sizeof(*from));
 	const char **to = calloc(d->nmaps + 1, sizeof(*to));
 	char(*vals)[80] = calloc(d->nmaps + 1, sizeof(*vals));
+	/* the spec wants them NULL-ended; the tree counts them (nmodules) */
+	const char **mods = calloc(d->nmodules + 1, sizeof(*mods));
 	enum sim_outcome out = SIM_PASS;
-	if (!from || !to || !vals) {
+	if (!from || !to || !vals || !mods) {
 		snprintf(err, errlen, "out of memory");
 		out = SIM_ERR_ENV;
 		goto done;
@@ -225,7 +227,9 @@ static enum sim_outcome start_proxy(struct run *run, struct run_comp *c,
 	spec.map_from = from;
 	spec.map_to = to;
 	spec.nmaps = d->nmaps;
-	spec.modules = (const char *const *)d->modules;
+	for (size_t i = 0; i < d->nmodules; i++)
+		mods[i] = d->modules[i];
+	spec.modules = mods;
 	spec.min_version = d->min_version;
 	spec.http_port = c->port[SCN_CONN_HTTP];
 	spec.https_port = c->port[SCN_CONN_HTTPS];
@@ -264,6 +268,7 @@ done:
 	free(from);
 	free(to);
 	free(vals);
+	free(mods);
 	return out;
 }
 

@@ -1,4 +1,4 @@
-# One line per fuzz target: wssim_fuzz_target(NAME LIBS...) builds
+# One line per fuzz target: wssim_fuzz_target(NAME LIBS... [SOURCES F...]) builds
 # tests/fuzz/fuzz_NAME.c; seeds live in tests/fuzz/corpus/NAME/.
 wssim_fuzz_target(ajp wssim_proto)
 wssim_fuzz_target(pmd wssim_proto)
@@ -9,3 +9,8 @@ wssim_fuzz_target(cap_session wssim_capture)
 wssim_fuzz_target(cap_reasm wssim_capture)
 wssim_fuzz_target(cap_tls wssim_capture)
 wssim_fuzz_target(cap_tls_hello wssim_capture)
+wssim_fuzz_target(cap_keylog wssim_capture)
+wssim_fuzz_target(scn_config wssim_sim SOURCES fuzz_proxy_gen.c)
+wssim_fuzz_target(proxy_apache wssim_sim SOURCES fuzz_proxy_gen.c)
+wssim_fuzz_target(proxy_nginx wssim_sim SOURCES fuzz_proxy_gen.c)
+wssim_fuzz_target(proxy_haproxy wssim_sim SOURCES fuzz_proxy_gen.c)

@@ -388,6 +388,14 @@ START_TEST(apache_start_stop)
 	ck_assert_int_eq(group_live(g), 0);
 	proxy_stop(&p); /* idempotent */
 	ck_assert_ptr_null(p.dir);
+	/* a run dir with a space in it (a $TMPDIR like that): every path
+	 * Apache's config names is quoted, the mutex dir too */
+	snprintf(compdir, sizeof(compdir), "%s/front with space", tmpdir);
+	spec_init(&s, SCN_APACHE, "ProxyPass /x http://127.0.0.1:1/\n");
+	start_ok(&s, &p);
+	r = http_get(s.http_port, "/x");
+	ck_assert_msg(strncmp(r, "HTTP/1.1 503", 12) == 0, "answer: %s", r);
+	proxy_stop(&p);
 }
 END_TEST
 
@@ -783,6 +791,164 @@ START_TEST(https_listeners)
 }
 END_TEST
 
+/* ---- values that could start a directive of their own ---- */
+
+/* Every value a generator prints, with a newline, a quote, a backslash, a
+ * CR or DEL in it, for each proxy: refused (PROXY_E_CONFIG or
+ * PROXY_E_START), saying so, and no config written. The parser refuses
+ * the scenario's; these come from elsewhere: a run dir under a $TMPDIR
+ * holding a newline, a spec built by hand. */
+START_TEST(generators_refuse_injection)
+{
+	static const enum scn_comp_kind kinds[] = {SCN_APACHE, SCN_NGINX,
+						   SCN_HAPROXY};
+	static const char *const bad[] = {
+	    "\nErrorLog \"|id\"", "x\"y", "x\\", "x\ry", "x\x7f", "x\ty"};
+	char inc[600], dirbad[700];
+	snprintf(inc, sizeof(inc), "%s/vhost.conf", tmpdir);
+	FILE *f = fopen(inc, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("ProxyPass / http://backend:8080/\n", f);
+	fclose(f);
+	for (size_t k = 0; k < 3; k++) {
+		for (size_t b = 0; b < sizeof(bad) / sizeof(bad[0]); b++) {
+			for (int field = 0; field < 9; field++) {
+				char val[700];
+				struct proxy_spec s;
+				spec_init(&s, kinds[k], "# block\n");
+				const char *from[] = {"backend:8080"},
+					   *to[] = {"127.0.0.1:1"};
+				const char *mods[] = {NULL, NULL};
+				s.https_port = 10443;
+				s.cert_file = "/nonexistent/c.pem";
+				s.key_file = "/nonexistent/k.pem";
+				s.ca_file = "/nonexistent/ca.pem";
+				switch (field) {
+				case 0:
+					s.name = bad[b];
+					break;
+				case 1:
+					snprintf(dirbad, sizeof(dirbad), "%s%s",
+						 compdir, bad[b]);
+					s.dir = dirbad;
+					break;
+				case 2:
+					snprintf(val, sizeof(val), "%s%s", inc,
+						 bad[b]);
+					s.include = val;
+					s.config = NULL;
+					break;
+				case 3:
+					s.cert_file = bad[b];
+					break;
+				case 4:
+					s.key_file = bad[b];
+					break;
+				case 5:
+					s.ca_file = bad[b];
+					break;
+				case 6:
+					mods[0] = bad[b];
+					s.modules = mods;
+					break;
+				case 7:
+				case 8:
+					s.include = inc;
+					s.config = NULL;
+					(field == 7 ? from : to)[0] = bad[b];
+					s.map_from = from;
+					s.map_to = to;
+					s.nmaps = 1;
+					break;
+				}
+				struct proxy_gen g;
+				memset(&g, 0, sizeof(g));
+				char err[1024] = "";
+				int rc = kinds[k] == SCN_APACHE
+					     ? proxy_apache_generate(
+						   &s, &g, err, sizeof(err))
+					 : kinds[k] == SCN_NGINX
+					     ? proxy_nginx_generate(&s, &g, err,
+								    sizeof(err))
+					     : proxy_haproxy_generate(
+						   &s, &g, err, sizeof(err));
+				ck_assert_msg(rc == PROXY_E_CONFIG ||
+						  rc == PROXY_E_START,
+					      "kind %zu field %d value %zu: %d",
+					      k, field, b, rc);
+				ck_assert_msg(strstr(err, "refusing to "
+							  "generate its "
+							  "config"),
+					      "kind %zu field %d: %s", k, field,
+					      err);
+				char conf[800];
+				snprintf(conf, sizeof(conf), "%s/%s", compdir,
+					 kinds[k] == SCN_APACHE ? "httpd.conf"
+					 : kinds[k] == SCN_NGINX
+					     ? "nginx.conf"
+					     : "haproxy.cfg");
+				ck_assert_int_ne(access(conf, F_OK), 0);
+			}
+		}
+	}
+	/* a control character in the block other than tab, CR, LF too */
+	struct proxy_spec s;
+	spec_init(&s, SCN_NGINX, "location / {}\n\x01\n");
+	struct proxy_gen g;
+	char err[512];
+	ck_assert_int_eq(proxy_nginx_generate(&s, &g, err, sizeof(err)),
+			 PROXY_E_CONFIG);
+	ck_assert_msg(strstr(err, "the config block holds a control "
+				  "character 0x01"),
+		      "%s", err);
+	/* a module name must be a name */
+	const char *mods[] = {"proxy_http", "headers x", NULL};
+	spec_init(&s, SCN_APACHE, "ProxyPass / http://127.0.0.1:1/\n");
+	s.modules = mods;
+	ck_assert_int_eq(proxy_apache_generate(&s, &g, err, sizeof(err)),
+			 PROXY_E_CONFIG);
+	ck_assert_msg(strstr(err, "module name 'headers x' is not a name"),
+		      "%s", err);
+}
+END_TEST
+
+/* haproxy's listener.pem holds the private key: created 0600, like
+ * every other key file (also over an older, wider one). */
+START_TEST(haproxy_pem_private)
+{
+	make_cert();
+	ck_assert_int_eq(mkdir(compdir, 0755), 0);
+	char pem[700];
+	snprintf(pem, sizeof(pem), "%s/listener.pem", compdir);
+	for (int pass = 0; pass < 2; pass++) {
+		if (pass == 1) { /* an older one, world-readable */
+			FILE *f = fopen(pem, "w");
+			ck_assert_ptr_nonnull(f);
+			fputs("old\n", f);
+			fclose(f);
+			ck_assert_int_eq(chmod(pem, 0644), 0);
+		}
+		struct proxy_spec s;
+		spec_init(&s, SCN_HAPROXY, "default_backend be\nbackend be\n");
+		s.https_port = 10443;
+		s.cert_file = cert_path;
+		s.key_file = key_path;
+		struct proxy_gen g;
+		char err[1024];
+		ck_assert_msg(proxy_haproxy_generate(&s, &g, err,
+						     sizeof(err)) == PROXY_OK,
+			      "%s", err);
+		struct stat st;
+		ck_assert_int_eq(stat(pem, &st), 0);
+		ck_assert_int_eq(st.st_mode & 07777, 0600);
+		char *text = proxy_read_file(pem, NULL);
+		ck_assert_ptr_nonnull(text);
+		ck_assert_ptr_nonnull(strstr(text, "PRIVATE KEY"));
+		free(text);
+	}
+}
+END_TEST
+
 /* Can a TCase that needs `kind` run? When the binary is missing: exit
  * 77 with the reason if ctest runs just this case, else leave it out;
  * under CI=true keep it, so that it fails. */
@@ -818,6 +984,8 @@ static Suite *proxy_suite(void)
 			       modules_upgrade_https_extra,
 			       parse_errors_and_versions,
 			       crash_lines_and_exits,
+			       generators_refuse_injection,
+			       haproxy_pem_private,
 			       NULL};
 	const TTest *apache[] = {apache_start_stop, apache_version_gate,
 				 apache_include_mapped, NULL};

@@ -668,6 +668,67 @@ START_TEST(every_bad_file)
 }
 END_TEST
 
+/* Values that a proxy's generated config prints may not leave their line
+ * or their quotes: a newline in an include path once ended the comment
+ * Apache's generator prints it in, and the next line was a live
+ * directive. Every such value, each proxy kind, file:line:col at the
+ * value. */
+START_TEST(config_value_injection)
+{
+	static const struct {
+		const char *text;
+		unsigned line, col;
+		const char *msg;
+	} cases[] = {
+	    {"tomcat t1 { connector ajp }\n"
+	     "apache front { listen http\n"
+	     "  include \"v.conf\\nErrorLog \\\"|id\\\"\" }\n",
+	     3, 11,
+	     "the include path holds a control character (0x0a): it would "
+	     "end its line in the proxy's generated config"},
+	    {"nginx e { listen http; include \"a\\x01b\" }\n", 1, 32,
+	     "the include path holds a control character (0x01): it would "
+	     "end its line in the proxy's generated config"},
+	    {"haproxy h { listen http; include \"a\\\"b\" }\n", 1, 34,
+	     "the include path holds a '\"': it would end its quoted string "
+	     "in the proxy's generated config"},
+	    {"tomcat t1 { connector ajp }\n"
+	     "haproxy h { listen http; include a.cfg\n"
+	     "  map \"b:1\\u{7f}\" t1.ajp }\n",
+	     3, 7,
+	     "the address to map holds a control character (0x7f): it would "
+	     "end its line in the proxy's generated config"},
+	    {"proxy x at \"1.2.3.4\\t:80\"\n", 1, 12,
+	     "the proxy's address holds a control character (0x09): it would "
+	     "end its line in the proxy's generated config"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct scn_file *f = (struct scn_file *)1;
+		struct scn_error err;
+		const char *t = cases[i].text;
+		ck_assert_int_eq(
+		    scn_parse_string("inj.scn", t, strlen(t), &f, &err), -1);
+		ck_assert_ptr_null(f);
+		ck_assert_msg(
+		    err.line == cases[i].line && err.col == cases[i].col &&
+			!strcmp(err.message, cases[i].msg),
+		    "case %zu: %u:%u: %s", i, err.line, err.col, err.message);
+	}
+	/* the same values written plainly parse */
+	const char *ok =
+	    "tomcat t1 { connector ajp }\n"
+	    "apache front { listen http\n"
+	    "  include \"v.conf\"; map \"b:1\" t1.ajp }\n"
+	    "proxy x at \"1.2.3.4:80\"\n"
+	    "client c http://${front.http}/ { expect status 200 }\n";
+	struct scn_file *f;
+	struct scn_error err;
+	ck_assert_msg(scn_parse_string("ok.scn", ok, strlen(ok), &f, &err) == 0,
+		      "%u:%u: %s", err.line, err.col, err.message);
+	scn_free(f);
+}
+END_TEST
+
 START_TEST(missing_file)
 {
 	struct scn_file *f;
@@ -735,6 +796,16 @@ static int resolve(void *ctx, const char *comp, const char *field, char *out,
 	return -1;
 }
 
+/* Every macro resolves to the string ctx. */
+static int resolve_to(void *ctx, const char *comp, const char *field, char *out,
+		      size_t outlen)
+{
+	(void)comp;
+	(void)field;
+	snprintf(out, outlen, "%s", (const char *)ctx);
+	return 0;
+}
+
 static void expand_eq(const char *tmpl, bool cfg, const char *want)
 {
 	char err[128] = "";
@@ -768,6 +839,20 @@ START_TEST(expand)
 		     "cannot resolve macro '${nope.http}'");
 	expand_fails("${front}", "malformed macro '${front}'");
 	expand_fails("${front.http", "unterminated macro '${front.http'");
+	/* a resolver's value may not add a line or a quote, in a config
+	 * block neither: refused, never pasted */
+	const char *const bad[] = {"127.0.0.1:1\nErrorLog \"|id\"", "a\"b",
+				   "a\\b", "a\x7f"};
+	for (size_t i = 0; i < 4; i++) {
+		char err[160] = "";
+		char *x =
+		    scn_expand("ProxyPass / ajp://${t1.ajp}/\n", true,
+			       resolve_to, (void *)bad[i], err, sizeof(err));
+		ck_assert_ptr_null(x);
+		ck_assert_str_eq(err, "macro '${t1.ajp}' resolves to a value "
+				      "with a control character, '\"' or "
+				      "'\\'");
+	}
 }
 END_TEST
 
@@ -920,6 +1005,7 @@ static Suite *scn_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("errors");
 	tcase_add_test(tc, every_bad_file);
+	tcase_add_test(tc, config_value_injection);
 	tcase_add_test(tc, missing_file);
 	tcase_add_test(tc, error_print);
 	suite_add_tcase(s, tc);
