@@ -43,6 +43,8 @@ pkgs="gcc make cmake pkg-config git ca-certificates
 # The libFuzzer pass (scripts/fuzz.sh, run by .ci/run): clang and its
 # fuzzer/sanitizer runtimes (Debian 12: clang 14).
 pkgs="$pkgs clang libclang-rt-14-dev"
+# The formatting check of .ci/run (without it a fresh machine skips it).
+pkgs="$pkgs clang-format"
 # Real peers the tests drive.
 pkgs="$pkgs apache2 nginx haproxy tcpdump
       python3 python3-websockets nodejs node-ws"
