@@ -79,9 +79,10 @@ struct scn_component {
 	/* tomcat: connectors; proxies: listeners (http, https) */
 	struct scn_listen listen[SCN_NCONN];
 	/* proxies */
-	char *config;		   /* verbatim block (template), or NULL */
-	struct scn_pos config_pos; /* of its first character */
-	char *include;		   /* a config file to include, or NULL */
+	char *config;		    /* verbatim block (template), or NULL */
+	struct scn_pos config_pos;  /* of its first character */
+	char *include;		    /* a config file to include, or NULL */
+	struct scn_pos include_pos; /* of its path */
 	struct scn_map *maps;
 	size_t nmaps;
 	char **modules; /* apache: modules to load beyond those derived */

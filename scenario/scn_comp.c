@@ -289,6 +289,7 @@ static void parse_proxy_item(struct scn_parser *p, struct scn_component *c)
 			    "%s: one config block or one include, not both",
 			    c->include ? "a second include" : "include");
 		c->include = value(p, "the path of a config file");
+		c->include_pos = p->tok.pos;
 		if (!*c->include)
 			scn_fail(p, p->tok.pos, "empty include path");
 		config_value_check(p, p->tok.pos, "the include path",

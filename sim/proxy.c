@@ -177,7 +177,9 @@ char *proxy_include_copy(const struct proxy_spec *spec, const char *dst,
 	char *text = NULL, why[PATH_MAX + 128];
 	if (os_read_file(spec->include, OS_MAX_TEXT_FILE, &text, NULL, why,
 			 sizeof(why)) != 0) {
-		snprintf(err, errlen, "%s: include %s", name, why);
+		snprintf(err, errlen, "%s%s%s: include %s",
+			 spec->include_at ? spec->include_at : "",
+			 spec->include_at ? ": " : "", name, why);
 		return NULL;
 	}
 	for (size_t m = 0; m < spec->nmaps; m++) {

@@ -34,6 +34,8 @@ struct proxy_spec {
 	unsigned config_line; /* the block's first line in the .scn */
 	/* or a file to include, with address maps applied ("from" -> "to") */
 	const char *include;
+	const char *include_at; /* where the scenario names it, "FILE:L:C"
+				   (for messages), or NULL */
 	const char *const *map_from, *const *map_to;
 	size_t nmaps;
 	const char *const *modules; /* apache: extra modules, NULL-ended */

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "net_addr.h"
+#include "os_file.h"
 #include "proto_err.h"
 #include "run_int.h"
 #include "tls_mem.h"
@@ -180,6 +181,7 @@ static enum sim_outcome start_proxy(struct run *run, struct run_comp *c,
 	spec.reg = &run->reg;
 	spec.bin = bin_for(run, d->kind);
 	char *config = NULL, *include = NULL;
+	char include_at[PATH_MAX + 96];
 	if (d->config) {
 		config =
 		    scn_expand(d->config, true, run_resolve, run, e, sizeof(e));
@@ -223,6 +225,11 @@ static enum sim_outcome start_proxy(struct run *run, struct run_comp *c,
 			sprintf(include, "%.*s/%s", (int)(slash - run->f->path),
 				run->f->path, d->include);
 		spec.include = include;
+		char shown[PATH_MAX + 64];
+		os_path_show(run->f->path, shown, sizeof(shown));
+		snprintf(include_at, sizeof(include_at), "%s:%u:%u", shown,
+			 d->include_pos.line, d->include_pos.col);
+		spec.include_at = include_at;
 	}
 	spec.map_from = from;
 	spec.map_to = to;

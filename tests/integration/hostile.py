@@ -186,7 +186,8 @@ def check_inputs(t):
         code, out = wssim(t, tmp, "run", scn)
         t.eq("run: %s as an include: exit 2 (not an empty config that "
              "passes)" % what, code, 2)
-        t.check("  names it and why", "include " + path + ": " + why in out,
+        t.check("  names it and why, at the scenario line",
+                "inc.scn:4:13: front: include " + path + ": " + why in out,
                 out[-600:])
         code, out = wssim(t, tmp, "capture", "-r", path)
         t.eq("capture: %s as -r: exit 3" % what, code, 3)
