@@ -144,10 +144,20 @@ int proxy_buf_write(struct proxy_buf *b, const char *path, char *err,
 	return rc == 0 ? PROXY_OK : PROXY_E_START;
 }
 
-int proxy_write_file(const char *path, const char *data, size_t len, char *err,
-		     size_t errlen)
+/* One writer for the files a proxy reads: created with its mode, never
+ * widened before it is narrowed; an older file of that name goes first
+ * (O_EXCL | O_NOFOLLOW then refuse a file or link that appears in
+ * between). */
+static int write_mode(const char *path, const char *data, size_t len,
+		      mode_t mode, char *err, size_t errlen)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (unlink(path) != 0 && errno != ENOENT) {
+		snprintf(err, errlen, "cannot replace %s: %s", path,
+			 strerror(errno));
+		return -1;
+	}
+	int fd = open(
+	    path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
 	if (fd < 0) {
 		snprintf(err, errlen, "cannot write %s: %s", path,
 			 strerror(errno));
@@ -160,14 +170,30 @@ int proxy_write_file(const char *path, const char *data, size_t len, char *err,
 			continue;
 		if (w <= 0) {
 			snprintf(err, errlen, "cannot write %s: %s", path,
-				 strerror(errno));
+				 w < 0 ? strerror(errno) : "short write");
 			close(fd);
 			return -1;
 		}
 		off += (size_t)w;
 	}
-	close(fd);
+	if (close(fd) != 0) {
+		snprintf(err, errlen, "cannot write %s: %s", path,
+			 strerror(errno));
+		return -1;
+	}
 	return 0;
+}
+
+int proxy_write_file(const char *path, const char *data, size_t len, char *err,
+		     size_t errlen)
+{
+	return write_mode(path, data, len, 0644, err, errlen);
+}
+
+int proxy_write_private_file(const char *path, const char *data, size_t len,
+			     char *err, size_t errlen)
+{
+	return write_mode(path, data, len, 0600, err, errlen);
 }
 
 char *proxy_include_copy(const struct proxy_spec *spec, const char *dst,

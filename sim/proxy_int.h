@@ -94,9 +94,13 @@ char *proxy_include_copy(const struct proxy_spec *spec, const char *dst,
 
 /* Read a whole file (malloc'd, NUL-ended), or NULL. */
 char *proxy_read_file(const char *path, size_t *len);
-/* Write a whole file; 0 or -1 with a message. */
+/* Write a whole file, created anew with mode 0644 (an existing file of
+ * that name is removed first; never through a link); 0 or -1 with a
+ * message. proxy_write_private_file: the same with 0600. */
 int proxy_write_file(const char *path, const char *data, size_t len, char *err,
 		     size_t errlen);
+int proxy_write_private_file(const char *path, const char *data, size_t len,
+			     char *err, size_t errlen);
 
 /* "2.4.71" out of `apache2 -v`, `nginx -v`, `haproxy -v` output. */
 bool proxy_parse_version(enum scn_comp_kind kind, const char *out, char *ver,
@@ -117,11 +121,6 @@ const char *proxy_worker_user(void);
  * the config block. 0, or PROXY_E_START (a path of the run's: the
  * environment) or PROXY_E_CONFIG (the scenario's) with a message. */
 int proxy_gen_check(const struct proxy_spec *spec, char *err, size_t errlen);
-/* Write a whole file readable by its owner only, created with mode 0600
- * (an existing file of that name is removed first). 0 or -1 with a
- * message. */
-int proxy_write_private_file(const char *path, const char *data, size_t len,
-			     char *err, size_t errlen);
 
 /* The start every config writer shares: refuse a spec that
  * proxy_gen_check refuses, check an https listener has its certificate,
