@@ -148,6 +148,13 @@ struct scn_step {
 	uint64_t us; /* WAIT: microseconds beyond ms (0-999), `wait 12.345ms` */
 	uint64_t within_ms; /* expectations: 0 = the client's timeout */
 	uint64_t length;    /* EXPECT_BINARY with SCN_MATCH_LENGTH */
+	/* `send text random 16..1024` / `send binary random 16..1024`
+	 * (SEND_TEXT, SEND_BINARY; data.s NULL): a payload of a length drawn
+	 * in [rand_min, rand_max] from the session's seeded generator
+	 * (printable ASCII for text). `wait 100ms..500ms` (WAIT): a pause
+	 * drawn in [ms*1000+us, wait_max_us] µs. 0: not random. */
+	uint64_t rand_min, rand_max;
+	uint64_t wait_max_us;
 	/* `at 12.345ms`, in µs since the client's start (when it was due):
 	 * on a send or close, when it is made (the client pauses until
 	 * then; at once if that time has passed); on an expectation, when
@@ -193,6 +200,103 @@ struct scn_client {
 	size_t nsteps;
 };
 
+/* A threshold on a load's results (`expect p99 rtt < 5ms` in a `load`
+ * block, or `wssim load --expect "p99 rtt < 5ms"`). */
+enum scn_th_kind {
+	SCN_TH_LATENCY,	   /* STAT METRIC: `p99 rtt`, `max handshake`,
+			      `mean session`; value in µs */
+	SCN_TH_SESSIONS,   /* `sessions OUTCOME`: a count */
+	SCN_TH_RATE,	   /* `rate OUTCOME`: a fraction of the sessions
+			      begun (value 0..1, written as a percentage) */
+	SCN_TH_COUNT,	   /* `msgs sent|received`, `bytes sent|received`,
+			      `errors [KIND]`: a count */
+	SCN_TH_THROUGHPUT, /* `msgs/s`: messages received per second */
+};
+
+enum scn_th_metric { /* SCN_TH_LATENCY */
+	SCN_M_CONNECT,	 /* TCP (+TLS) connect */
+	SCN_M_HANDSHAKE, /* from the connect's start until the 101 */
+	SCN_M_RTT,	 /* a message's round trip (the echo) */
+	SCN_M_SESSION,	 /* a session, first connect to its end */
+	SCN_NMETRICS,
+};
+
+enum scn_th_outcome { /* SCN_TH_SESSIONS, SCN_TH_RATE */
+	SCN_O_TOTAL,   /* `sessions` / `total`: every session begun */
+	SCN_O_OPEN,    /* the handshake succeeded */
+	SCN_O_CLOSED,  /* a close handshake ended it (code: that code;
+			  0 any) */
+	SCN_O_1006,    /* a browser would report 1006: dropped after open,
+			  refused, reset, TLS failure, a non-101 answer */
+	SCN_O_REFUSED, /* a non-101 answer (code: that status; 0 any) */
+	SCN_O_FAILED,  /* an expectation of its script did not hold */
+	SCN_NOUTCOMES,
+};
+
+enum scn_th_count { /* SCN_TH_COUNT */
+	SCN_C_MSGS_SENT,
+	SCN_C_MSGS_RECEIVED,
+	SCN_C_BYTES_SENT,
+	SCN_C_BYTES_RECEIVED,
+	SCN_C_ERRORS,
+};
+
+enum scn_th_op { SCN_OP_LT, SCN_OP_LE, SCN_OP_GT, SCN_OP_GE, SCN_OP_EQ,
+		 SCN_OP_NE };
+
+struct scn_threshold {
+	char *text; /* as written after `expect`, e.g. "p99 rtt < 5ms" */
+	struct scn_pos pos;
+	enum scn_th_kind kind;
+	double pct; /* LATENCY: the percentile (0-100; 100 = max, -1 =
+		       mean) */
+	enum scn_th_metric metric;   /* LATENCY */
+	enum scn_th_outcome outcome; /* SESSIONS, RATE */
+	enum scn_th_count count;     /* COUNT */
+	int code;		     /* CLOSED, REFUSED: 0 any */
+	char *kind_name;	     /* COUNT errors: the kind, or NULL */
+	enum scn_th_op op;
+	double value; /* µs, a count, a fraction, or msgs per second */
+};
+
+/* A client used as a session template, with its weight (`use NAME
+ * weight 3`). */
+struct scn_load_use {
+	char *client;
+	unsigned weight; /* >= 1 */
+	struct scn_pos pos;
+};
+
+/* A stage of the open model: `30s:100/s` ramps the arrival rate
+ * linearly from the previous stage's rate (0 for the first) to `rate`
+ * over `ms`. */
+struct scn_stage {
+	uint64_t ms;
+	double rate; /* sessions per second */
+};
+
+/* The `load { ... }` block: what `wssim load` runs by default (its
+ * options override each setting). */
+struct scn_load {
+	bool present;
+	struct scn_pos pos;
+	struct scn_load_use *uses; /* none: every client, weight 1 */
+	size_t nuses;
+	unsigned sessions;     /* closed model: `sessions 100` concurrent */
+	double rate;	       /* open model: `rate 100/s` */
+	struct scn_stage *stages; /* open model with stages */
+	size_t nstages;
+	uint64_t duration_ms;	/* 0: unset */
+	uint64_t iterations;	/* 0: unset; sessions run in all */
+	uint64_t think_min_us;	/* `think 100ms..500ms`: a pause between */
+	uint64_t think_max_us;	/* a closed-model session's iterations */
+	uint64_t ramp_ms;	/* closed model: `ramp 10s` spreads the starts */
+	bool has_seed;
+	uint64_t seed;
+	struct scn_threshold *thresholds;
+	size_t nthresholds;
+};
+
 struct scn_file {
 	char *path;
 	char *title;	     /* `scenario "..."`, or NULL */
@@ -201,6 +305,7 @@ struct scn_file {
 	size_t ncomps;
 	struct scn_client *clients;
 	size_t nclients;
+	struct scn_load load; /* present false without a `load` block */
 };
 
 struct scn_error {
@@ -258,6 +363,13 @@ typedef int (*scn_resolve_cb)(void *ctx, const char *comp, const char *field,
 			      char *out, size_t outlen);
 char *scn_expand(const char *tmpl, bool in_config, scn_resolve_cb resolve,
 		 void *ctx, char *err, size_t errlen);
+
+/* Parse one threshold as written after `expect` (`p99 rtt < 5ms`) from
+ * `text` (a command line's --expect). Returns 0 and fills *t (free with
+ * scn_threshold_free), or -1 with a message in err naming the column. */
+int scn_threshold_parse(const char *text, struct scn_threshold *t, char *err,
+			size_t errlen);
+void scn_threshold_free(struct scn_threshold *t);
 
 /* Print a scenario back as .scn text that parses to the same tree (used
  * by capture to write recordings). Returns 0 or -1 (write error). */
