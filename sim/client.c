@@ -19,13 +19,11 @@
 #include <string.h>
 #include <strings.h>
 
+#include "browser.h"
 #include "client_int.h"
 #include "net_addr.h"
+#include "net_url.h"
 #include "proto_err.h"
-
-#define USER_AGENT                                                             \
-	"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like "     \
-	"Gecko) HeadlessChrome/156.0.0.0 Safari/537.36"
 
 struct client_token {
 	struct sim_client *c; /* NULL once the client is gone */
@@ -147,247 +145,86 @@ static const char *expand_str(struct sim_client *c, const char *s, char **owned,
 
 static int parse_url(struct sim_client *c, const char *url)
 {
-	static const struct {
-		const char *prefix;
-		bool ws, tls;
-		int port;
-	} schemes[] = {
-	    {"ws://", true, false, 80},
-	    {"wss://", true, true, 443},
-	    {"http://", false, false, 80},
-	    {"https://", false, true, 443},
-	};
-	const char *p = NULL;
-	int defport = 0;
-	for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++) {
-		size_t n = strlen(schemes[i].prefix);
-		if (strncasecmp(url, schemes[i].prefix, n) == 0) {
-			p = url + n;
-			c->ws = schemes[i].ws;
-			c->tls = schemes[i].tls;
-			defport = schemes[i].port;
-			break;
-		}
-	}
-	if (!p)
-		return UV_EINVAL;
-	size_t alen = strcspn(p, "/?#");
-	const char *aend = p + alen;
-	if (memchr(p, '@', alen))
-		return UV_EINVAL; /* no user info */
-	const char *hend;
-	const char *port_s = NULL;
-	bool v6 = false;
-	if (*p == '[') {
-		const char *rb = memchr(p, ']', alen);
-		if (!rb)
-			return UV_EINVAL;
-		v6 = true;
-		if ((size_t)(rb - p - 1) >= sizeof(c->host))
-			return UV_EINVAL;
-		memcpy(c->host, p + 1, (size_t)(rb - p - 1));
-		c->host[rb - p - 1] = '\0';
-		hend = rb + 1;
-		if (hend < aend) {
-			if (*hend != ':')
-				return UV_EINVAL;
-			port_s = hend + 1;
-		}
-	} else {
-		const char *colon = memchr(p, ':', alen);
-		hend = colon ? colon : aend;
-		if ((size_t)(hend - p) >= sizeof(c->host) || hend == p)
-			return UV_EINVAL;
-		memcpy(c->host, p, (size_t)(hend - p));
-		c->host[hend - p] = '\0';
-		if (colon)
-			port_s = colon + 1;
-	}
-	int port = defport;
-	if (port_s) {
-		if (port_s == aend)
-			return UV_EINVAL;
-		port = 0;
-		for (const char *q = port_s; q < aend; q++) {
-			if (*q < '0' || *q > '9')
-				return UV_EINVAL;
-			port = port * 10 + (*q - '0');
-			if (port > 65535)
-				return UV_EINVAL;
-		}
-		if (port == 0)
-			return UV_EINVAL;
-	}
-	c->port = port;
-	const char *ip = c->host;
-	if (!v6 && strcasecmp(c->host, "localhost") == 0)
-		ip = "127.0.0.1";
-	else if (v6) {
-		struct in6_addr a6;
-		if (inet_pton(AF_INET6, c->host, &a6) != 1)
-			return UV_EINVAL;
-	} else {
-		struct in_addr a4;
-		if (inet_pton(AF_INET, c->host, &a4) != 1)
-			return UV_EINVAL;
-	}
-	if (net_addr_make(ip, port, &c->addr) != 0)
-		return UV_EINVAL;
-	/* Host: as the browser writes it, the port only if not default */
-	if (port == defport)
-		snprintf(c->hostport, sizeof(c->hostport), v6 ? "[%s]" : "%s",
-			 c->host);
-	else
-		snprintf(c->hostport, sizeof(c->hostport),
-			 v6 ? "[%s]:%d" : "%s:%d", c->host, port);
-	/* the target: path and query, without the fragment */
-	size_t tlen = strcspn(aend, "#");
-	bool slash = *aend == '/';
-	c->target = malloc(tlen + 2);
-	if (!c->target)
-		return UV_ENOMEM;
-	snprintf(c->target, tlen + 2, "%s%.*s", slash ? "" : "/", (int)tlen,
-		 aend);
-	for (const char *q = c->target; *q; q++)
-		if ((unsigned char)*q <= ' ' || *q == 0x7f)
-			return UV_EINVAL;
+	struct net_url u;
+	int rc = net_url_parse(url, &u);
+	if (rc != 0)
+		return rc;
+	c->ws = u.ws;
+	c->tls = u.tls;
+	memcpy(c->host, u.host, sizeof(c->host));
+	memcpy(c->hostport, u.hostport, sizeof(c->hostport));
+	c->port = u.port;
+	c->target = u.target;
+	c->addr = u.addr;
 	return 0;
 }
 
 /* ---- the request -------------------------------------------------------- */
-
-struct hdr {
-	const char *name;
-	char *value; /* malloc'd */
-};
-
-#define MAX_REQ_HEADERS 64
-
-static int hdr_set(struct hdr *h, size_t *n, const char *name,
-		   const char *value)
-{
-	char *v = strdup(value);
-	if (!v)
-		return -1;
-	for (size_t i = 0; i < *n; i++)
-		if (strcasecmp(h[i].name, name) == 0) {
-			free(h[i].value);
-			h[i].value = v;
-			return 0;
-		}
-	if (*n == MAX_REQ_HEADERS) {
-		free(v);
-		return -1;
-	}
-	h[*n].name = name;
-	h[*n].value = v;
-	(*n)++;
-	return 0;
-}
 
 /* Build the request into out. Returns 0, or -1 with a message. */
 static int build_request(struct sim_client *c, struct proto_buf *out, char *err,
 			 size_t errlen)
 {
 	const struct scn_client *d = c->def;
-	struct hdr h[MAX_REQ_HEADERS];
-	size_t n = 0;
 	int rc = -1;
-	char *owned = NULL;
-	bool oom = false;
-
-	oom |= hdr_set(h, &n, "Host", c->hostport) < 0;
+	char *origin = NULL;
+	size_t nx = 0;
+	struct browser_header *extra =
+	    calloc(d->nheaders ? d->nheaders : 1, sizeof(*extra));
+	char **owned = calloc(d->nheaders ? d->nheaders : 1, sizeof(*owned));
+	if (!extra || !owned) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	struct browser_req req = {
+	    .ws = c->ws,
+	    .tls = c->tls,
+	    .hostport = c->hostport,
+	    .target = c->target,
+	    .method = d->method,
+	    .key = c->key,
+	    .extensions = d->extensions,
+	    .protocols = d->protocols,
+	};
 	if (c->ws) {
-		char origin[160];
-		const char *o = d->origin;
-		if (o) {
-			o = expand_str(c, o, &owned, err, errlen);
-			if (!o)
+		if (d->origin) {
+			req.origin =
+			    expand_str(c, d->origin, &origin, err, errlen);
+			if (!req.origin)
 				goto out;
-		} else {
-			snprintf(origin, sizeof(origin), "%s://%s",
-				 c->tls ? "https" : "http", c->hostport);
-			o = origin;
 		}
 		if (ws_hs_key_new(c->key) < 0) {
 			snprintf(err, errlen, "no random key (OpenSSL)");
 			goto out;
 		}
-		oom |= hdr_set(h, &n, "Connection", "Upgrade") < 0;
-		oom |= hdr_set(h, &n, "Pragma", "no-cache") < 0;
-		oom |= hdr_set(h, &n, "Cache-Control", "no-cache") < 0;
-		oom |= hdr_set(h, &n, "User-Agent", USER_AGENT) < 0;
-		oom |= hdr_set(h, &n, "Upgrade", "websocket") < 0;
-		oom |= hdr_set(h, &n, "Origin", o) < 0;
-		oom |= hdr_set(h, &n, "Sec-WebSocket-Version", "13") < 0;
-		oom |= hdr_set(h, &n, "Accept-Encoding",
-			       "gzip, deflate, br, zstd") < 0;
-		oom |= hdr_set(h, &n, "Accept-Language", "en-US,en;q=0.9") < 0;
-		oom |= hdr_set(h, &n, "Sec-WebSocket-Key", c->key) < 0;
-		const char *ext =
-		    d->extensions ? d->extensions : pmd_default_offer();
-		if (ext[0])
-			oom |=
-			    hdr_set(h, &n, "Sec-WebSocket-Extensions", ext) < 0;
-		if (d->protocols && d->protocols[0])
-			oom |= hdr_set(h, &n, "Sec-WebSocket-Protocol",
-				       d->protocols) < 0;
-	} else {
-		oom |= hdr_set(h, &n, "Connection", "keep-alive") < 0;
-		oom |= hdr_set(h, &n, "Upgrade-Insecure-Requests", "1") < 0;
-		oom |= hdr_set(h, &n, "User-Agent", USER_AGENT) < 0;
-		oom |= hdr_set(h, &n, "Accept",
-			       "text/html,application/xhtml+xml,application/"
-			       "xml;q=0.9,image/avif,image/webp,image/apng,*/"
-			       "*;q=0.8") < 0;
-		/* not Chrome's "gzip, deflate, br, zstd": body expectations
-		 * read the body as it comes */
-		oom |= hdr_set(h, &n, "Accept-Encoding", "identity") < 0;
-		oom |= hdr_set(h, &n, "Accept-Language", "en-US,en;q=0.9") < 0;
 	}
-	free(owned);
-	owned = NULL;
-	for (size_t i = 0; i < d->nheaders && !oom; i++) {
-		const char *v =
-		    expand_str(c, d->headers[i].value, &owned, err, errlen);
-		if (!v)
+	for (; nx < d->nheaders; nx++) {
+		extra[nx].name = d->headers[nx].name;
+		extra[nx].value = expand_str(c, d->headers[nx].value,
+					     &owned[nx], err, errlen);
+		if (!extra[nx].value)
 			goto out;
-		oom |= hdr_set(h, &n, d->headers[i].name, v) < 0;
-		free(owned);
-		owned = NULL;
 	}
-	if (oom) {
-		snprintf(err, errlen, "out of memory, or too many headers");
+	req.extra = extra;
+	req.nextra = nx;
+	struct browser_sent sent;
+	if (browser_request_build(out, &req, &sent, err, errlen) < 0)
+		goto out;
+	snprintf(c->key, sizeof(c->key), "%s", sent.key);
+	c->offered_ext = sent.extensions;
+	c->offered_protocols = sent.protocols;
+	c->method = strdup(!c->ws && d->method ? d->method : "GET");
+	if (!c->method) {
+		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
-	/* what the handshake check compares the answer with */
-	for (size_t i = 0; i < n; i++) {
-		if (strcasecmp(h[i].name, "Sec-WebSocket-Extensions") == 0 &&
-		    h[i].value[0])
-			c->offered_ext = strdup(h[i].value);
-		else if (strcasecmp(h[i].name, "Sec-WebSocket-Protocol") == 0 &&
-			 h[i].value[0])
-			c->offered_protocols = strdup(h[i].value);
-		else if (strcasecmp(h[i].name, "Sec-WebSocket-Key") == 0)
-			snprintf(c->key, sizeof(c->key), "%s", h[i].value);
-	}
-	c->method = strdup(!c->ws && d->method ? d->method : "GET");
-	if (!c->method ||
-	    http1_build_request_line(out, c->method, c->target, 1) < 0)
-		goto nomem;
-	for (size_t i = 0; i < n; i++)
-		if (http1_build_header(out, h[i].name, h[i].value) < 0)
-			goto nomem;
-	if (proto_buf_append_str(out, "\r\n") < 0)
-		goto nomem;
 	rc = 0;
-	goto out;
-nomem:
-	snprintf(err, errlen, "out of memory");
 out:
+	free(origin);
+	for (size_t i = 0; owned && i < nx; i++)
+		free(owned[i]);
 	free(owned);
-	for (size_t i = 0; i < n; i++)
-		free(h[i].value);
+	free(extra);
 	return rc;
 }
 

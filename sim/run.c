@@ -299,9 +299,59 @@ static void advance(struct run *run)
 
 static void abort_run(struct run *run, const char *why);
 
+/* ---- a hosted run (sim_host) ---------------------------------------- */
+
+char *sim_host_expand(struct sim_host_run *hr, const char *tmpl, char *err,
+		      size_t errlen)
+{
+	return scn_expand(tmpl, false, run_resolve, (struct run *)hr, err,
+			  errlen);
+}
+
+struct ssl_ctx_st *sim_host_tls(struct sim_host_run *hr, bool insecure)
+{
+	struct run *run = (struct run *)hr;
+	return insecure ? run->tls_insecure : run->tls_verify;
+}
+
+uv_loop_t *sim_host_loop(struct sim_host_run *hr)
+{
+	return &((struct run *)hr)->loop;
+}
+
+const char *sim_host_dir(const struct sim_host_run *hr)
+{
+	return ((const struct run *)hr)->dir;
+}
+
+void sim_host_done(struct sim_host_run *hr)
+{
+	struct run *run = (struct run *)hr;
+	run->host_running = false;
+	finish(run);
+}
+
+static void start_host(struct run *run)
+{
+	char err[512] = "";
+	run->host_running = true;
+	if (run->o->host->start(run->o->host->ctx, (struct sim_host_run *)run,
+				err, sizeof(err)) != 0) {
+		run->host_running = false;
+		run->r->outcome = SIM_ERR_ENV;
+		run->r->message =
+		    strdup(err[0] ? err : "the load did not start");
+		finish(run);
+	}
+}
+
 static void start_clients(struct run *run)
 {
 	const struct scn_file *f = run->f;
+	if (run->o->host) {
+		start_host(run);
+		return;
+	}
 	run->r->nclients = f->nclients;
 	run->clients_t0 = uv_hrtime();
 	for (size_t j = 0; j < f->nclients; j++) {
@@ -333,6 +383,13 @@ static void abort_run(struct run *run, const char *why)
 	run->abort_why = why;
 	sim_obs_add(&run->r->obs, SIM_HOP_RUN, SIM_EV_ERROR, "run", 0, "%s",
 		    why);
+	if (run->o->host) {
+		if (run->host_running)
+			run->o->host->abort(run->o->host->ctx, why);
+		else
+			finish(run);
+		return;
+	}
 	for (size_t j = 0; j < run->f->nclients; j++)
 		if (run->slots[j].state == 1 && run->slots[j].cl)
 			sim_client_abort(run->slots[j].cl);

@@ -10,8 +10,45 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <uv.h>
+
 #include "observer.h"
 #include "scn.h"
+
+/* A run hosted by another part of wssim (`wssim load`): the topology
+ * comes up as for `wssim run`, then instead of the scenario's clients
+ * the host runs on the topology until it calls sim_host_done; then
+ * everything is torn down as usual. */
+struct sim_host_run; /* the run, as the host sees it */
+struct mock_event;
+struct sim_host {
+	/* On the run's loop, once the topology is up. Returns 0, or -1
+	 * with a message in err (the run then ends as an environment
+	 * error). */
+	int (*start)(void *ctx, struct sim_host_run *hr, char *err,
+		     size_t errlen);
+	/* Ctrl-C, SIGTERM or the run's time limit: the host stops what it
+	 * runs and calls sim_host_done soon. */
+	void (*abort)(void *ctx, const char *why);
+	/* What a mock saw (instead of the run's trace, which would grow
+	 * with every session); may be NULL. On the run's loop. */
+	void (*mock_event)(void *ctx, const char *comp,
+			   const struct mock_event *ev);
+	void *ctx;
+};
+
+/* For a host, on the run's loop: expand a template's macros
+ * (`ws://${front.http}/x`; malloc'd, or NULL with a message); the run's
+ * TLS client contexts (verifying against the run's test CA, or not
+ * verifying); its loop; the end of the hosted part (the topology then
+ * comes down and sim_run returns). */
+char *sim_host_expand(struct sim_host_run *hr, const char *tmpl, char *err,
+		      size_t errlen);
+struct ssl_ctx_st *sim_host_tls(struct sim_host_run *hr, bool insecure);
+uv_loop_t *sim_host_loop(struct sim_host_run *hr);
+/* The run dir (private, removed at the end) where a host may keep files. */
+const char *sim_host_dir(const struct sim_host_run *hr);
+void sim_host_done(struct sim_host_run *hr);
 
 struct sim_run_opts {
 	int verbose;		/* 1: every event live on stderr */
@@ -27,6 +64,8 @@ struct sim_run_opts {
 	/* wss/https clients trust this CA file (PEM) instead of the run's
 	 * test CA (replay against a running setup); NULL: the test CA */
 	const char *ca_file;
+	/* NULL: run the scenario's clients; else the host runs instead */
+	const struct sim_host *host;
 };
 
 enum sim_outcome {

@@ -27,6 +27,11 @@ void run_backend_event(void *ctx, const struct mock_event *ev)
 {
 	struct run_comp *c = ctx;
 	struct sim_observer *obs = &c->run->r->obs;
+	const struct sim_host *host = c->run->o->host;
+	if (host && host->mock_event) {
+		host->mock_event(host->ctx, c->def->name, ev);
+		return;
+	}
 	char who[128];
 	snprintf(who, sizeof(who), "%s.%s", c->def->name,
 		 mock_connector_name(ev->connector));

@@ -61,6 +61,7 @@ struct run {
 	struct sim_sched sched; /* `start` offsets and the clients' waits */
 	bool sched_on;
 	bool finished;
+	bool host_running; /* a sim_host runs (sim_host_done not yet called) */
 	/* lifecycle */
 	uv_signal_t sigint, sigterm;
 	uv_timer_t deadline;
