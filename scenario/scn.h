@@ -213,36 +213,47 @@ enum scn_th_kind {
 	SCN_TH_THROUGHPUT, /* `msgs/s`: messages received per second */
 };
 
-enum scn_th_metric { /* SCN_TH_LATENCY */
-	SCN_M_CONNECT,	 /* TCP (+TLS) connect */
-	SCN_M_HANDSHAKE, /* from the connect's start until the 101 */
-	SCN_M_RTT,	 /* a message's round trip (the echo) */
-	SCN_M_SESSION,	 /* a session, first connect to its end */
-	SCN_NMETRICS,
+enum scn_th_metric {		      /* SCN_TH_LATENCY */
+		     SCN_M_CONNECT,   /* TCP (+TLS) connect */
+		     SCN_M_HANDSHAKE, /* from the connect's start until the 101
+				       */
+		     SCN_M_RTT,	      /* a message's round trip (the echo) */
+		     SCN_M_SESSION,   /* a session, first connect to its end */
+		     SCN_NMETRICS,
 };
 
-enum scn_th_outcome { /* SCN_TH_SESSIONS, SCN_TH_RATE */
-	SCN_O_TOTAL,   /* `sessions` / `total`: every session begun */
-	SCN_O_OPEN,    /* the handshake succeeded */
-	SCN_O_CLOSED,  /* a close handshake ended it (code: that code;
-			  0 any) */
-	SCN_O_1006,    /* a browser would report 1006: dropped after open,
-			  refused, reset, TLS failure, a non-101 answer */
-	SCN_O_REFUSED, /* a non-101 answer (code: that status; 0 any) */
-	SCN_O_FAILED,  /* an expectation of its script did not hold */
-	SCN_NOUTCOMES,
+enum scn_th_outcome {		    /* SCN_TH_SESSIONS, SCN_TH_RATE */
+		      SCN_O_TOTAL,  /* `sessions` / `total`: every session begun
+				     */
+		      SCN_O_OPEN,   /* the handshake succeeded */
+		      SCN_O_CLOSED, /* a close handshake ended it (code: that
+				       code; 0 any) */
+		      SCN_O_1006, /* a browser would report 1006: dropped after
+				     open, refused, reset, TLS failure, a
+				     non-101 answer */
+		      SCN_O_REFUSED, /* a non-101 answer (code: that status; 0
+					any) */
+		      SCN_O_FAILED, /* an expectation of its script did not hold
+				     */
+		      SCN_NOUTCOMES,
 };
 
 enum scn_th_count { /* SCN_TH_COUNT */
-	SCN_C_MSGS_SENT,
-	SCN_C_MSGS_RECEIVED,
-	SCN_C_BYTES_SENT,
-	SCN_C_BYTES_RECEIVED,
-	SCN_C_ERRORS,
+		    SCN_C_MSGS_SENT,
+		    SCN_C_MSGS_RECEIVED,
+		    SCN_C_BYTES_SENT,
+		    SCN_C_BYTES_RECEIVED,
+		    SCN_C_ERRORS,
 };
 
-enum scn_th_op { SCN_OP_LT, SCN_OP_LE, SCN_OP_GT, SCN_OP_GE, SCN_OP_EQ,
-		 SCN_OP_NE };
+enum scn_th_op {
+	SCN_OP_LT,
+	SCN_OP_LE,
+	SCN_OP_GT,
+	SCN_OP_GE,
+	SCN_OP_EQ,
+	SCN_OP_NE
+};
 
 struct scn_threshold {
 	char *text; /* as written after `expect`, e.g. "p99 rtt < 5ms" */
@@ -282,15 +293,15 @@ struct scn_load {
 	struct scn_pos pos;
 	struct scn_load_use *uses; /* none: every client, weight 1 */
 	size_t nuses;
-	unsigned sessions;     /* closed model: `sessions 100` concurrent */
-	double rate;	       /* open model: `rate 100/s` */
+	unsigned sessions;	  /* closed model: `sessions 100` concurrent */
+	double rate;		  /* open model: `rate 100/s` */
 	struct scn_stage *stages; /* open model with stages */
 	size_t nstages;
-	uint64_t duration_ms;	/* 0: unset */
-	uint64_t iterations;	/* 0: unset; sessions run in all */
-	uint64_t think_min_us;	/* `think 100ms..500ms`: a pause between */
-	uint64_t think_max_us;	/* a closed-model session's iterations */
-	uint64_t ramp_ms;	/* closed model: `ramp 10s` spreads the starts */
+	uint64_t duration_ms;  /* 0: unset */
+	uint64_t iterations;   /* 0: unset; sessions run in all */
+	uint64_t think_min_us; /* `think 100ms..500ms`: a pause between */
+	uint64_t think_max_us; /* a closed-model session's iterations */
+	uint64_t ramp_ms;      /* closed model: `ramp 10s` spreads the starts */
 	bool has_seed;
 	uint64_t seed;
 	struct scn_threshold *thresholds;
